@@ -1,0 +1,1 @@
+"""mmbot sim: a local Bybit-v5-compatible exchange (REST + WebSockets on one port)."""

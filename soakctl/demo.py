@@ -1,0 +1,60 @@
+"""A small bundled demo target for trying soakctl without a real service.
+
+It behaves like a modest daemon: two worker children, a short-lived helper every few seconds,
+a heap that warms up then stays flat, and a log line a second on stdout and stderr. Run it with
+``soakctl run --minutes 1 -- python -m soakctl.demo``. Exits cleanly on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+_running = True
+
+
+def _stop(signum: int, frame: object) -> None:
+    global _running
+    _running = False
+
+
+def _worker(tag: str) -> None:
+    cache = []
+    n = 0
+    while _running:
+        if len(cache) < 200:
+            cache.append(bytearray(64 * 1024))  # warm-up: ~12 MiB, then flat
+        n += 1
+        print(f"{tag}: tick {n}", flush=True)
+        time.sleep(1.0)
+
+
+def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    if argv[:1] == ["--worker"]:
+        _worker(argv[1] if len(argv) > 1 else "worker")
+        return 0
+    workers = [
+        subprocess.Popen([sys.executable, "-m", "soakctl.demo", "--worker", f"worker-{i}"])
+        for i in range(2)
+    ]
+    n = 0
+    while _running:
+        n += 1
+        print(f"demo: heartbeat {n}", flush=True)
+        if n % 5 == 0:
+            print(f"demo: spawned helper at {n}", file=sys.stderr, flush=True)
+            subprocess.run([sys.executable, "-c", "pass"], check=False, timeout=30)
+        time.sleep(1.0)
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        w.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
