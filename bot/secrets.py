@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.redact import register_secret
+
 logger = logging.getLogger(__name__)
 
 SECRETS_DIR = Path("/run/secrets")
@@ -30,6 +32,8 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        # Every loaded secret is masked by value in all redacted output (bot.redact).
+        register_secret(value)
 
     def reveal(self) -> str:
         """The value, for signing only."""
