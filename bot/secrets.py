@@ -13,6 +13,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_hex  # stdlib (absolute import), not this module
 
 from bot.redact import register_secret
 
@@ -103,3 +104,41 @@ def load_credentials(env: dict[str, str] | None = None) -> Credentials | None:
             f"or name a file with BYBIT_API_{missing.upper()}_FILE"
         )
     return Credentials(Secret(key[0]), Secret(secret[0]), source=key[1])
+
+
+# --- a credentials directory shared by the simulator and the bot of one soak run ------------
+
+CREDENTIALS_DIR_ENV = "MMBOT_CREDENTIALS_DIR"
+KEY_FILE_NAME = "bybit_api_key"
+SECRET_FILE_NAME = "bybit_api_secret"  # noqa: S105 (a file name, not a secret)
+
+
+def load_credentials_dir(directory: Path) -> Credentials:
+    """Credentials from ``DIR/bybit_api_key`` and ``DIR/bybit_api_secret`` (the run's own)."""
+    return Credentials(
+        Secret(_read(directory / KEY_FILE_NAME)),
+        Secret(_read(directory / SECRET_FILE_NAME)),
+        source="dir",
+    )
+
+
+def ensure_credentials_dir(directory: Path) -> Credentials:
+    """Load the run's credentials from ``directory``, creating random ones (0600) if absent.
+
+    The simulator calls this before writing its ready file, so a bot started afterwards with
+    the same directory finds the same pair. Files are created with ``O_EXCL`` and mode 0600
+    from the start (never world-readable, not even briefly).
+    """
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name, value in (
+        (KEY_FILE_NAME, token_hex(9)),
+        (SECRET_FILE_NAME, token_hex(18)),
+    ):
+        path = directory / name
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(value + "\n")
+    return load_credentials_dir(directory)
