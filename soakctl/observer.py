@@ -1,0 +1,36 @@
+"""How progress leaves the core: a small observer protocol (no rich here).
+
+The CLI passes a terminal view, a plain CI-log view or a silent one; tests pass a recorder.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class RunObserver(Protocol):
+    def on_start(self, info: dict[str, Any]) -> None:
+        """The run directory exists and the target is about to start."""
+
+    def on_sample(self, sample: dict[str, Any]) -> None:
+        """A sample was written."""
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """An event was written (start, exit, restart, ...)."""
+
+    def on_finish(self, summary: dict[str, Any]) -> None:
+        """Everything is stopped and ``run.json`` is final."""
+
+
+class NullObserver:
+    def on_start(self, info: dict[str, Any]) -> None:
+        pass
+
+    def on_sample(self, sample: dict[str, Any]) -> None:
+        pass
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        pass
+
+    def on_finish(self, summary: dict[str, Any]) -> None:
+        pass

@@ -1,0 +1,190 @@
+"""Per-process readings, cheap: a Linux ``/proc`` fast path and a psutil path for elsewhere.
+
+The sampler reads every process of the tree every second for 24 hours, so each reading must
+cost microseconds. On Linux one read of ``/proc/PID/stat`` gives state, parent, session, CPU
+times, threads, VMS and RSS; ``/proc/PID/task/*/children`` gives children without scanning the
+whole machine (a full ``psutil.Process.children(recursive=True)`` walks every process on the
+host). Other platforms go through psutil, whose ``oneshot()`` batches the same reads.
+A process that vanishes mid-reading is normal and returns ``None``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+import psutil
+
+from soakctl.platform import LINUX
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class ProcReading(NamedTuple):
+    pid: int
+    ppid: int
+    session: int
+    start: float  # identity with pid: start time (ticks since boot on Linux, epoch elsewhere)
+    zombie: bool
+    cpu_s: float
+    num_threads: int
+    vms_bytes: int
+    rss_bytes: int
+
+
+def _read_small(path: str) -> bytes | None:
+    """One small procfs file in three syscalls, without a Python file object (~3x cheaper)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, 8192)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+class LinuxProcReader:
+    """Readings straight from procfs (one ``stat`` read per process)."""
+
+    def read(self, pid: int) -> ProcReading | None:
+        data = _read_small(f"/proc/{pid}/stat")
+        if not data:
+            return None
+        # comm may contain spaces and parentheses: fields start after the last ')'.
+        fields = data[data.rindex(b")") + 2 :].split()
+        return ProcReading(
+            pid,
+            int(fields[1]),
+            int(fields[3]),
+            float(fields[19]),
+            fields[0] in (b"Z", b"X"),
+            (int(fields[11]) + int(fields[12])) / _CLK_TCK,
+            int(fields[17]),
+            int(fields[20]),
+            int(fields[21]) * _PAGE,
+        )
+
+    def children(self, pid: int, num_threads: int = 0) -> list[int]:
+        """Direct children, from every thread's ``children`` file (a thread may fork)."""
+        if num_threads == 1:
+            tids = [str(pid)]
+        else:
+            try:
+                tids = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                return []
+        kids: list[int] = []
+        for tid in tids:
+            data = _read_small(f"/proc/{pid}/task/{tid}/children")
+            if data:
+                kids.extend(map(int, data.split()))
+        return kids
+
+    def num_fds(self, pid: int) -> int | None:
+        try:
+            return len(os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            return None
+
+    def io_bytes(self, pid: int) -> tuple[int, int] | None:
+        data = _read_small(f"/proc/{pid}/io")
+        if not data:
+            return None
+        # rchar wchar syscr syscw read_bytes write_bytes cancelled_write_bytes, "name: value"
+        tokens = data.split()
+        try:
+            return int(tokens[9]), int(tokens[11])
+        except (IndexError, ValueError):
+            return None
+
+    def uss_bytes(self, pid: int) -> int | None:
+        return _psutil_uss(pid)
+
+
+class PsutilProcReader:
+    """Readings through psutil (Windows, macOS, or Linux without procfs access)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, psutil.Process] = {}
+
+    def _proc(self, pid: int) -> psutil.Process | None:
+        proc = self._cache.get(pid)
+        if proc is None or not proc.is_running():
+            try:
+                proc = psutil.Process(pid)
+            except (psutil.Error, OSError):
+                self._cache.pop(pid, None)
+                return None
+            self._cache[pid] = proc
+        return proc
+
+    def read(self, pid: int) -> ProcReading | None:
+        proc = self._proc(pid)
+        if proc is None:
+            return None
+        try:
+            with proc.oneshot():
+                status = proc.status()
+                times = proc.cpu_times()
+                mem = proc.memory_info()
+                return ProcReading(
+                    pid=pid,
+                    ppid=proc.ppid(),
+                    session=-1,
+                    start=proc.create_time(),
+                    zombie=status == psutil.STATUS_ZOMBIE,
+                    cpu_s=times.user + times.system,
+                    num_threads=proc.num_threads(),
+                    vms_bytes=mem.vms,
+                    rss_bytes=mem.rss,
+                )
+        except (psutil.Error, OSError):
+            return None
+
+    def children(self, pid: int, num_threads: int = 0) -> list[int]:
+        proc = self._proc(pid)
+        if proc is None:
+            return []
+        try:
+            return [c.pid for c in proc.children()]
+        except (psutil.Error, OSError):
+            return []
+
+    def num_fds(self, pid: int) -> int | None:
+        proc = self._proc(pid)
+        try:
+            if proc is None:
+                return None
+            return proc.num_handles() if hasattr(proc, "num_handles") else proc.num_fds()
+        except (psutil.Error, OSError):
+            return None
+
+    def io_bytes(self, pid: int) -> tuple[int, int] | None:
+        proc = self._proc(pid)
+        try:
+            if proc is None or not hasattr(proc, "io_counters"):
+                return None
+            io = proc.io_counters()
+            return io.read_bytes, io.write_bytes
+        except (psutil.Error, OSError):
+            return None
+
+    def uss_bytes(self, pid: int) -> int | None:
+        return _psutil_uss(pid)
+
+
+def _psutil_uss(pid: int) -> int | None:
+    try:
+        return int(psutil.Process(pid).memory_full_info().uss)
+    except (psutil.Error, OSError, AttributeError):
+        return None
+
+
+def default_reader() -> LinuxProcReader | PsutilProcReader:
+    if LINUX and os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
+        return LinuxProcReader()
+    return PsutilProcReader()

@@ -1,0 +1,62 @@
+"""The run directory: its unique name, the host description, and atomic ``run.json`` writes.
+
+Layout and fields: ``docs/run-files.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+
+
+def make_run_dir(out: Path, now: float | None = None) -> tuple[str, Path]:
+    """Create ``out/<run_id>`` with ``logs/``; ``run_id`` like ``20261124T121500Z``, made unique."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now if now is not None else time.time()))
+    out.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        run_id = stamp if n == 1 else f"{stamp}-{n}"
+        path = out / run_id
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        (path / "logs").mkdir()
+        return run_id, path
+    raise FileExistsError(f"no free run directory name under {out}")
+
+
+def host_info() -> dict[str, Any]:
+    return {
+        "os": platform.system(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "memory_bytes": psutil.virtual_memory().total,
+        "hostname": socket.gethostname(),
+    }
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write then rename, so a reader (or a crash) never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    os.replace(tmp, path)
+
+
+def dir_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total

@@ -1,0 +1,119 @@
+"""The process-tree sampler: one SPEC §4 sample (a dict) of a whole tree per call.
+
+Cheap fields come from :mod:`soakctl.procfs` every sample; USS (which walks the memory map)
+every ``uss_every`` samples only, and is absent from the others. CPU percent is the tree's CPU
+time delta over the wall delta (100 = one core); a process that appears between two samples
+contributes all of its CPU time, one that vanishes contributes nothing for its last interval,
+as in psrecord and top.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+
+from soakctl.clock import Clock, SystemClock
+from soakctl.proctree import ProcessTree, ProcReader
+
+
+class ProcessTreeSampler:
+    def __init__(
+        self,
+        reader: ProcReader,
+        tree: ProcessTree,
+        *,
+        name: str = "target",
+        disk_path: str | os.PathLike[str] = ".",
+        uss_every: int = 10,
+        clock: Clock | None = None,
+        log_bytes: Callable[[], int] | None = None,
+        restarts: Callable[[], int] | None = None,
+        metrics: Callable[[], dict[str, float] | None] | None = None,
+    ) -> None:
+        self._reader = reader
+        self.tree = tree
+        self.name = name
+        self._disk_path = os.fspath(disk_path)
+        self._uss_every = max(1, uss_every)
+        self._clock = clock or SystemClock()
+        self._log_bytes = log_bytes
+        self._restarts = restarts
+        self._metrics = metrics
+        self._prev_cpu: dict[tuple[int, float], float] = {}
+        self._prev_mono: float | None = None
+        self._start_mono = self._clock.monotonic()
+        self._count = 0
+        psutil.cpu_percent(None)  # prime the system-wide CPU counter
+
+    def sample(self) -> dict[str, Any]:
+        now_mono = self._clock.monotonic()
+        readings = self.tree.refresh()
+        live = [r for r in readings if not r.zombie]
+        reader = self._reader
+
+        cpu: dict[tuple[int, float], float] = {}
+        cpu_delta = 0.0
+        for r in live:
+            key = (r.pid, r.start)
+            cpu[key] = r.cpu_s
+            before = self._prev_cpu.get(key)
+            cpu_delta += r.cpu_s - before if before is not None else r.cpu_s
+        wall = now_mono - self._prev_mono if self._prev_mono is not None else 0.0
+        cpu_percent = 100.0 * cpu_delta / wall if wall > 0 else 0.0
+        self._prev_cpu = cpu
+        self._prev_mono = now_mono
+
+        num_fds = io_read = io_write = 0
+        for r in live:
+            fds = reader.num_fds(r.pid)
+            if fds is not None:
+                num_fds += fds
+            io = reader.io_bytes(r.pid)
+            if io is not None:
+                io_read += io[0]
+                io_write += io[1]
+
+        root = self.tree.root_pid
+        sample: dict[str, Any] = {
+            "ts": round(self._clock.time(), 3),
+            "elapsed_s": round(now_mono - self._start_mono, 3),
+            "name": self.name,
+            "pid": root,
+            "num_procs": len(live),
+            "rss_bytes": sum(r.rss_bytes for r in live),
+            "vms_bytes": sum(r.vms_bytes for r in live),
+        }
+        if self._count % self._uss_every == 0:
+            uss = [reader.uss_bytes(r.pid) for r in live]
+            if live and all(u is not None for u in uss):
+                sample["uss_bytes"] = sum(u for u in uss if u is not None)
+        self._count += 1
+        sample.update(
+            cpu_percent=round(cpu_percent, 2),
+            num_threads=sum(r.num_threads for r in live),
+            num_fds=num_fds,
+            zombies=len(readings) - len(live),
+            io_read_bytes=io_read,
+            io_write_bytes=io_write,
+            sys_cpu_percent=psutil.cpu_percent(None),
+            sys_mem_available_bytes=psutil.virtual_memory().available,
+            disk_free_bytes=_disk_free(self._disk_path),
+            log_bytes=self._log_bytes() if self._log_bytes else 0,
+            restarts=self._restarts() if self._restarts else 0,
+        )
+        if self._metrics is not None:
+            scraped = self._metrics()
+            if scraped is not None:
+                sample["metrics"] = scraped
+        return sample
+
+
+def _disk_free(path: str) -> int:
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 0
