@@ -42,6 +42,11 @@ def _register() -> None:
 
     app.command("sim")(sim)
 
+    from bot.run_cmd import orders, run
+
+    app.command("run")(run)
+    app.command("orders")(orders)
+
 
 _register()
 

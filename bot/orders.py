@@ -1,0 +1,428 @@
+"""The order manager: our orders' states, fills, position, and reconciliation with the venue.
+
+Client order ids are ``mm<session>-<n>`` so orders of this process are told from strays. The
+private stream is the source of truth (``order``/``execution``/``position``); REST acks only
+mean "accepted" (bybit-v5.md §6). A create or amend whose reply is lost (timeout, 5xx, 10016)
+makes the order :attr:`OrderState.UNKNOWN`, never "rejected": :meth:`OrderManager.reconcile`
+asks the venue by ``orderLinkId`` and adopts what it says. When the private stream goes quiet
+the open-order list is polled instead. At startup and shutdown every open order on the symbol
+is cancelled and the venue is polled until none remain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import deque
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from bot.clock import Clock
+from bot.connectors.errors import (
+    ApiError,
+    DuplicateOrderError,
+    ExchangeError,
+    OrderNotFoundError,
+    RateLimitedError,
+    ServerBusyError,
+    TransportError,
+)
+from bot.connectors.rest import BybitRest, paged_list
+from bot.instrument import Instrument
+from bot.metrics import BotMetrics
+from bot.risk import RiskManager
+from bot.strategy import Action, Amend, Create, LiveQuote, Side
+
+logger = logging.getLogger(__name__)
+
+POST_ONLY_REJECT = "EC_PostOnlyWillTakeLiquidity"
+NOT_FOUND_GRACE_S = 3.0  # an unacked order the venue does not know after this was never placed
+PENDING_CHECK_S = 3.0  # an ack or cancel not confirmed by the stream after this is checked
+
+
+class OrderState(StrEnum):
+    PENDING_NEW = "pending_new"
+    NEW = "new"
+    PARTIALLY_FILLED = "partially_filled"
+    PENDING_CANCEL = "pending_cancel"
+    UNKNOWN = "unknown"
+
+
+_WIRE_OPEN = {
+    "New": OrderState.NEW,
+    "PartiallyFilled": OrderState.PARTIALLY_FILLED,
+    "Untriggered": OrderState.NEW,
+}
+
+
+@dataclass(slots=True)
+class TrackedOrder:
+    link_id: str
+    side: Side
+    level: int
+    price_ticks: int
+    qty: Decimal
+    state: OrderState
+    since_s: float
+    order_id: str = ""
+    busy: bool = False
+
+
+@dataclass(slots=True)
+class Ledger:
+    """Fills summed: signed position (base) and cash (quote, fees and rebates included)."""
+
+    position: Decimal = Decimal(0)
+    cash: Decimal = Decimal(0)
+    rebates: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    fills: int = 0
+    seen: deque[str] = field(default_factory=lambda: deque(maxlen=4096))
+
+    def pnl(self, mid: Decimal) -> Decimal:
+        return self.cash + self.position * mid
+
+
+class OrderManager:
+    def __init__(
+        self,
+        rest: BybitRest,
+        instrument: Instrument,
+        metrics: BotMetrics,
+        risk: RiskManager,
+        clock: Clock,
+        *,
+        category: str = "linear",
+    ) -> None:
+        self.rest = rest
+        self.instrument = instrument
+        self.symbol = instrument.symbol
+        self.category = category
+        self.metrics = metrics
+        self.risk = risk
+        self.clock = clock
+        self.orders: dict[str, TrackedOrder] = {}
+        self.ledger = Ledger()
+        self.prefix = f"mm{secrets.token_hex(3)}"
+        self._next_id = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- views ----------------------------------------------------------------------------
+    def live_quotes(self) -> list[LiveQuote]:
+        return [
+            LiveQuote(
+                o.link_id,
+                o.side,
+                o.level,
+                o.price_ticks,
+                o.qty,
+                o.busy or o.state in (OrderState.UNKNOWN, OrderState.PENDING_CANCEL),
+            )
+            for o in self.orders.values()
+        ]
+
+    def open_count(self) -> int:
+        return len(self.orders)
+
+    def _publish(self) -> None:
+        self.metrics.open_orders.set(len(self.orders))
+        unknown = sum(o.state is OrderState.UNKNOWN for o in self.orders.values())
+        self.metrics.unknown_orders.set(unknown)
+        self.metrics.position.set(float(self.ledger.position))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for requests in flight (shutdown)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ---- sending ----------------------------------------------------------------------------
+    def submit(self, action: Action, book_received_s: float) -> None:
+        """Start ``action`` in the background after the risk checks (refusals are counted)."""
+        opens = isinstance(action, Create)
+        refusal = self.risk.check_submit(opens_order=opens, open_orders=len(self.orders))
+        if refusal is None and isinstance(action, Create | Amend):
+            q = action.quote
+            sign = 1 if q.side is Side.BUY else -1
+            refusal = self.risk.check_position(self.ledger.position, sign, q.qty)
+        if refusal is not None:
+            self.metrics.risk_rejections.labels(reason=refusal.reason.value).inc()
+            return
+        if isinstance(action, Create):
+            self._next_id += 1
+            q = action.quote
+            order = TrackedOrder(
+                f"{self.prefix}-{self._next_id}",
+                q.side,
+                q.level,
+                q.price_ticks,
+                q.qty,
+                OrderState.PENDING_NEW,
+                self.clock.monotonic(),
+                busy=True,
+            )
+            self.orders[order.link_id] = order
+            self._spawn(self._create(order, book_received_s))
+        else:
+            tracked = self.orders.get(action.link_id)
+            if tracked is None or tracked.busy:
+                return
+            tracked.busy = True
+            if isinstance(action, Amend):
+                self._spawn(self._amend(tracked, action, book_received_s))
+            else:
+                tracked.state = OrderState.PENDING_CANCEL
+                tracked.since_s = self.clock.monotonic()
+                self._spawn(self._cancel(tracked, book_received_s))
+        self._publish()
+
+    def _sent(self, book_received_s: float) -> None:
+        if book_received_s:
+            self.metrics.tick_to_order.observe(self.clock.monotonic() - book_received_s)
+
+    def _failed(self, action: str, exc: ExchangeError) -> None:
+        result = "rate_limited" if isinstance(exc, RateLimitedError) else "error"
+        self.metrics.orders.labels(action=action, result=result).inc()
+        logger.warning("%s failed: %s", action, exc)
+        if not isinstance(exc, RateLimitedError) and self.risk.record_error():
+            logger.error(
+                "error breaker tripped: quoting paused for %.0fs", self.risk.cfg.error_window_s
+            )
+
+    def _unknown(self, order: TrackedOrder, action: str, exc: ExchangeError) -> None:
+        self.metrics.orders.labels(action=action, result="unknown").inc()
+        logger.warning("%s %s outcome unknown (%s): reconciling", action, order.link_id, exc)
+        order.state = OrderState.UNKNOWN
+        order.since_s = self.clock.monotonic()
+        self.risk.record_error()
+
+    async def _create(self, order: TrackedOrder, book_received_s: float) -> None:
+        body = {
+            "category": self.category,
+            "symbol": self.symbol,
+            "side": order.side.value,
+            "orderType": "Limit",
+            "qty": self.instrument.qty_str(order.qty),
+            "price": self.instrument.ticks_to_price(order.price_ticks),
+            "timeInForce": "PostOnly",
+            "orderLinkId": order.link_id,
+            "positionIdx": 0,
+        }
+        self._sent(book_received_s)
+        try:
+            result = await self.rest.post("/v5/order/create", body, safe=False)
+        except (TransportError, ServerBusyError, DuplicateOrderError) as exc:
+            self._unknown(order, "create", exc)
+        except ApiError as exc:
+            self.orders.pop(order.link_id, None)  # a definite "no": nothing was placed
+            self._failed("create", exc)
+        else:
+            self.metrics.orders.labels(action="create", result="ok").inc()
+            order.order_id = str(result.get("orderId", ""))
+        finally:
+            order.busy = False
+            self._publish()
+
+    async def _amend(self, order: TrackedOrder, action: Amend, book_received_s: float) -> None:
+        q = action.quote
+        body = {
+            "category": self.category,
+            "symbol": self.symbol,
+            "orderLinkId": order.link_id,
+            "price": self.instrument.ticks_to_price(q.price_ticks),
+            "qty": self.instrument.qty_str(q.qty),
+        }
+        self._sent(book_received_s)
+        try:
+            await self.rest.post("/v5/order/amend", body, safe=False)
+        except OrderNotFoundError as exc:  # filled or cancelled meanwhile: ask, don't guess
+            self.metrics.orders.labels(action="amend", result="not_found").inc()
+            self._unknown(order, "amend", exc)
+        except (TransportError, ServerBusyError) as exc:
+            self._unknown(order, "amend", exc)
+        except ApiError as exc:
+            self._failed("amend", exc)
+        else:
+            self.metrics.orders.labels(action="amend", result="ok").inc()
+            order.price_ticks, order.qty = q.price_ticks, q.qty
+        finally:
+            order.busy = False
+            self._publish()
+
+    async def _cancel(self, order: TrackedOrder, book_received_s: float) -> None:
+        body = {"category": self.category, "symbol": self.symbol, "orderLinkId": order.link_id}
+        self._sent(book_received_s)
+        try:
+            await self.rest.post("/v5/order/cancel", body, safe=True)
+        except OrderNotFoundError as exc:
+            self.metrics.orders.labels(action="cancel", result="not_found").inc()
+            self._unknown(order, "cancel", exc)
+        except ExchangeError as exc:
+            self._failed("cancel", exc)
+            order.state = OrderState.UNKNOWN
+        else:
+            self.metrics.orders.labels(action="cancel", result="ok").inc()
+        finally:
+            order.busy = False
+            self._publish()
+
+    # ---- the private stream ---------------------------------------------------------------
+    def on_order(self, items: list[dict[str, Any]]) -> None:
+        for item in items:
+            if item.get("symbol") == self.symbol:
+                self._apply_order(item, from_stream=True)
+        self._publish()
+
+    def _apply_order(self, item: dict[str, Any], *, from_stream: bool) -> None:
+        link_id = str(item.get("orderLinkId", ""))
+        status = str(item.get("orderStatus", ""))
+        order = self.orders.get(link_id)
+        if order is None:
+            if status in _WIRE_OPEN and from_stream:
+                logger.warning("stray open order %s on %s: cancelling", link_id or "?", self.symbol)
+                self._spawn(self._cancel_stray(str(item.get("orderId", "")), link_id))
+            return
+        open_state = _WIRE_OPEN.get(status)
+        if open_state is None:  # Filled, Cancelled, Rejected, Deactivated, ...
+            if item.get("rejectReason") == POST_ONLY_REJECT:
+                # Would have crossed: the quote was not placed; re-price, not an error.
+                self.metrics.orders.labels(action="create", result="post_only_rejected").inc()
+            del self.orders[link_id]
+            return
+        order.order_id = str(item.get("orderId", order.order_id))
+        if order.state is not OrderState.PENDING_CANCEL or not from_stream:
+            order.state = open_state
+        price = item.get("price")
+        if price and not order.busy:
+            order.price_ticks = self.instrument.price_to_ticks(str(price))
+            order.qty = Decimal(str(item.get("qty", order.qty)))
+
+    def on_execution(self, items: list[dict[str, Any]]) -> None:
+        ledger = self.ledger
+        for item in items:
+            exec_id = str(item.get("execId", ""))
+            if item.get("symbol") != self.symbol or item.get("execType", "Trade") != "Trade":
+                continue
+            if exec_id in ledger.seen:
+                continue
+            ledger.seen.append(exec_id)
+            qty = Decimal(str(item["execQty"]))
+            price = Decimal(str(item["execPrice"]))
+            fee = Decimal(str(item.get("execFee") or "0"))
+            sign = 1 if item.get("side") == "Buy" else -1
+            ledger.position += sign * qty
+            ledger.cash -= sign * qty * price + fee
+            ledger.fills += 1
+            if fee < 0:
+                ledger.rebates -= fee
+                self.metrics.rebates.inc(float(-fee))
+            else:
+                ledger.fees += fee
+                self.metrics.fees.inc(float(fee))
+            maker = "maker" if item.get("isMaker") else "taker"
+            self.metrics.fills.labels(side=str(item.get("side")), liquidity=maker).inc()
+            self.metrics.filled_qty.labels(side=str(item.get("side"))).inc(float(qty))
+        self._publish()
+
+    def on_position(self, items: list[dict[str, Any]]) -> None:
+        for item in items:
+            if item.get("symbol") == self.symbol:
+                self._set_position(item)
+        self._publish()
+
+    def _set_position(self, item: dict[str, Any]) -> None:
+        size = Decimal(str(item.get("size") or "0"))
+        self.ledger.position = -size if item.get("side") == "Sell" else size
+
+    # ---- reconciliation -------------------------------------------------------------------
+    def _query(self) -> dict[str, Any]:
+        return {"category": self.category, "symbol": self.symbol}
+
+    async def _cancel_stray(self, order_id: str, link_id: str) -> None:
+        body = {
+            **self._query(),
+            **({"orderId": order_id} if order_id else {"orderLinkId": link_id}),
+        }
+        try:
+            await self.rest.post("/v5/order/cancel", body, safe=True)
+            self.metrics.reconciliations.labels(outcome="stray_cancelled").inc()
+        except ExchangeError as exc:
+            logger.warning("cancel of stray order failed: %s", exc)
+
+    async def reconcile(self) -> None:
+        """Resolve unknown orders and unconfirmed acks/cancels by asking the venue."""
+        now = self.clock.monotonic()
+        for order in list(self.orders.values()):
+            due = order.state is OrderState.UNKNOWN or (
+                order.state in (OrderState.PENDING_NEW, OrderState.PENDING_CANCEL)
+                and now - order.since_s > PENDING_CHECK_S
+            )
+            if not due or order.busy:
+                continue
+            try:
+                page = await self.rest.get(
+                    "/v5/order/realtime", {**self._query(), "orderLinkId": order.link_id}
+                )
+            except ExchangeError as exc:
+                logger.info("reconcile of %s deferred: %s", order.link_id, exc)
+                return
+            found = [i for i in page.get("list") or [] if i.get("orderLinkId") == order.link_id]
+            if found:
+                self._apply_order(found[0], from_stream=False)
+                self.metrics.reconciliations.labels(outcome="found").inc()
+            elif order.order_id or now - order.since_s > NOT_FOUND_GRACE_S:
+                self.orders.pop(order.link_id, None)
+                self.metrics.reconciliations.labels(outcome="not_open").inc()
+        self._publish()
+
+    async def open_on_venue(self) -> list[dict[str, Any]]:
+        items = await paged_list(
+            self.rest, "/v5/order/realtime", {**self._query(), "openOnly": 0, "limit": 50}
+        )
+        return [i for i in items if i.get("orderStatus") in _WIRE_OPEN]
+
+    async def poll(self) -> None:
+        """REST view of open orders and position (the private stream went quiet)."""
+        venue = await self.open_on_venue()
+        on_venue = {str(i.get("orderLinkId", "")) for i in venue}
+        for item in venue:
+            self._apply_order(item, from_stream=True)  # strays get cancelled
+        now = self.clock.monotonic()
+        for order in self.orders.values():
+            if order.link_id not in on_venue and not order.busy and now - order.since_s > 1:
+                order.state = OrderState.UNKNOWN
+        await self.sync_position()
+
+    async def sync_position(self) -> None:
+        page = await self.rest.get("/v5/position/list", self._query())
+        for item in page.get("list") or []:
+            if item.get("symbol") == self.symbol:
+                self._set_position(item)
+        self._publish()
+
+    async def cancel_all(self, timeout_s: float) -> int:
+        """Cancel every open order on the symbol and poll until none remain; left count."""
+        deadline = self.clock.monotonic() + timeout_s
+        remaining = -1
+        while self.clock.monotonic() < deadline:
+            try:
+                await self.rest.post("/v5/order/cancel-all", self._query(), safe=True)
+                await asyncio.sleep(0.2)
+                remaining = len(await self.open_on_venue())
+            except ExchangeError as exc:
+                logger.warning("cancel-all: %s", exc)
+                await asyncio.sleep(0.5)
+                continue
+            if remaining == 0:
+                self.orders.clear()
+                self._publish()
+                return 0
+            await asyncio.sleep(0.5)
+        return remaining

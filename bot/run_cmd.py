@@ -1,0 +1,146 @@
+"""``mmbot run`` and ``mmbot orders``: parse, build the config, call the core, map exit codes.
+
+Bad input (config, credentials) exits 2 with one line naming what is wrong; a bot stopped by
+a fatal condition exits 1 with the reason in its last log line; a clean stop exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from bot.config import BotConfig, ConfigError, load_config
+from bot.connectors.errors import ExchangeError
+from bot.connectors.rest import BybitRest
+from bot.logs import setup_logging
+from bot.metrics import BotMetrics
+from bot.secrets import Credentials, SecretError, load_credentials, load_credentials_dir
+
+logger = logging.getLogger("bot")
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML config (default: built-in defaults).")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"mmbot: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _load(config: Path | None) -> tuple[BotConfig, Credentials]:
+    try:
+        cfg = load_config(config)
+        if cfg.exchange.credentials_dir:
+            creds = load_credentials_dir(Path(cfg.exchange.credentials_dir))
+        else:
+            found = load_credentials()
+            if found is None:
+                raise SecretError(
+                    "no API credentials: put them in /run/secrets/bybit_api_key and "
+                    "bybit_api_secret, name files with BYBIT_API_KEY_FILE / "
+                    "BYBIT_API_SECRET_FILE, or set MMBOT_CREDENTIALS_DIR"
+                )
+            creds = found
+    except (ConfigError, SecretError) as exc:
+        raise _fail(str(exc)) from None
+    return cfg, creds
+
+
+def run(
+    config: ConfigOpt = None,
+    inject_leak: Annotated[
+        float,
+        typer.Option(
+            "--inject-leak",
+            metavar="MIB_PER_H",
+            min=0.0,
+            help="TEST ONLY: leak memory at this rate, to prove a soak catches leaks. Off (0).",
+        ),
+    ] = 0.0,
+) -> None:
+    """Run the market-making bot until SIGTERM/SIGINT (env overrides: see docs/bot.md)."""
+    from bot.runner import Bot
+
+    cfg, creds = _load(config)
+    setup_logging(cfg.log_level)
+
+    async def main() -> int:
+        bot = Bot(cfg, creds, inject_leak_mib_per_h=inject_leak)
+        bot.install_signal_handlers()
+        return await bot.run()
+
+    code = asyncio.run(main())
+    raise typer.Exit(code)
+
+
+async def _orders(cfg: BotConfig, creds: Credentials, cancel_all: bool) -> list[dict[str, str]]:
+    from bot.clock import SystemClock
+    from bot.instrument import Instrument
+    from bot.orders import OrderManager
+    from bot.risk import RiskManager
+
+    metrics = BotMetrics(cfg.exchange.name)
+    ex = cfg.exchange
+    async with BybitRest(
+        ex.rest_url, creds, cfg.http, metrics, recv_window_ms=ex.recv_window_ms
+    ) as rest:
+        await rest.sync_time()
+        stub = Instrument.from_wire(
+            {
+                "symbol": ex.symbol,
+                "priceFilter": {"tickSize": "0.01"},
+                "lotSizeFilter": {"qtyStep": "0.001", "minOrderQty": "0", "maxOrderQty": "1"},
+            }
+        )
+        clock = SystemClock()
+        manager = OrderManager(
+            rest, stub, metrics, RiskManager(cfg.risk, clock), clock, category=ex.category
+        )
+        if cancel_all:
+            await manager.cancel_all(20.0)
+        return [
+            {
+                k: str(o.get(k, ""))
+                for k in ("orderId", "orderLinkId", "side", "price", "qty", "orderStatus")
+            }
+            for o in await manager.open_on_venue()
+        ]
+
+
+def orders(
+    config: ConfigOpt = None,
+    open_only: Annotated[bool, typer.Option("--open", help="List open orders (default).")] = True,
+    cancel_all: Annotated[
+        bool, typer.Option("--cancel-all", help="Cancel every open order on the symbol first.")
+    ] = False,
+    fail_if_any: Annotated[
+        bool, typer.Option("--fail-if-any", help="Exit 1 if open orders remain.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON only on stdout.")] = False,
+) -> None:
+    """List (and optionally cancel) the account's open orders on the configured symbol."""
+    cfg, creds = _load(config)
+    setup_logging("WARNING")
+    try:
+        found = asyncio.run(_orders(cfg, creds, cancel_all))
+    except ExchangeError as exc:
+        typer.echo(f"mmbot orders: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(orjson.dumps({"open_orders": found}).decode() + "\n")
+    else:
+        for o in found:
+            typer.echo(
+                f"{o['orderLinkId'] or o['orderId']} {o['side']} {o['qty']} @ "
+                f"{o['price']} {o['orderStatus']}"
+            )
+        typer.echo(f"{len(found)} open order(s) on {cfg.exchange.symbol}")
+    if fail_if_any and found:
+        raise typer.Exit(1)

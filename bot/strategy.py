@@ -1,0 +1,116 @@
+"""Rebate market making: where the quotes should be, and what to change to get them there.
+
+Pure functions of the book top, the position and the config, so they are unit-tested without
+an exchange and benchmarked together with the book. Quotes are post-only at (or ``offset_ticks``
+behind) the touch on ``levels`` levels per side, skewed against inventory (a long position
+lowers both quotes by up to ``skew_ticks_at_limit``), never crossing the opposite touch, and the
+side that would push the position past ``max_position`` is not quoted. :func:`plan` diffs the
+desired quotes against live orders and keeps any order within ``refresh_tolerance_ticks`` of
+its target so quotes don't churn on every tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.config import RiskConfig, StrategyConfig
+from bot.instrument import Instrument
+
+
+class Side(StrEnum):
+    BUY = "Buy"
+    SELL = "Sell"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    side: Side
+    level: int
+    price_ticks: int
+    qty: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LiveQuote:
+    """What the planner needs to know about an order that is live (or in flight)."""
+
+    link_id: str
+    side: Side
+    level: int
+    price_ticks: int
+    qty: Decimal
+    busy: bool  # a request for it is in flight: leave it alone this round
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    quote: Quote
+
+
+@dataclass(frozen=True, slots=True)
+class Amend:
+    link_id: str
+    quote: Quote
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    link_id: str
+
+
+Action = Create | Amend | Cancel
+
+
+def desired_quotes(
+    best_bid: int,
+    best_ask: int,
+    position: Decimal,
+    strategy: StrategyConfig,
+    risk: RiskConfig,
+    instrument: Instrument,
+) -> list[Quote]:
+    """The quotes to show for this book top and position (see the module docstring)."""
+    ratio = max(Decimal(-1), min(Decimal(1), position / risk.max_position))
+    skew = int((ratio * strategy.skew_ticks_at_limit).to_integral_value())
+    quotes: list[Quote] = []
+    tick = instrument.tick_size
+    for level in range(strategy.levels):
+        away = strategy.offset_ticks + level * strategy.level_spacing_ticks
+        bid = min(best_bid - away - skew, best_ask - 1)
+        ask = max(best_ask + away - skew, best_bid + 1)
+        if position + strategy.order_qty <= risk.max_position and bid > 0:
+            qty = instrument.quote_qty(strategy.order_qty, bid * tick)
+            if qty and position + qty <= risk.max_position:
+                quotes.append(Quote(Side.BUY, level, bid, qty))
+        if position - strategy.order_qty >= -risk.max_position:
+            qty = instrument.quote_qty(strategy.order_qty, ask * tick)
+            if qty and position - qty >= -risk.max_position:
+                quotes.append(Quote(Side.SELL, level, ask, qty))
+    return quotes
+
+
+def plan(desired: list[Quote], live: list[LiveQuote], tolerance_ticks: int) -> list[Action]:
+    """Actions turning ``live`` into ``desired``: keep close ones, amend far ones, cancel extra."""
+    wanted = {(q.side, q.level): q for q in desired}
+    actions: list[Action] = []
+    seen: set[tuple[Side, int]] = set()
+    for order in live:
+        key = (order.side, order.level)
+        if key in seen:  # a duplicate for one slot: keep the first only
+            if not order.busy:
+                actions.append(Cancel(order.link_id))
+            continue
+        seen.add(key)
+        if order.busy:
+            continue
+        target = wanted.get(key)
+        if target is None:
+            actions.append(Cancel(order.link_id))
+        elif abs(target.price_ticks - order.price_ticks) > tolerance_ticks or (
+            target.qty != order.qty
+        ):
+            actions.append(Amend(order.link_id, target))
+    actions.extend(Create(q) for key, q in wanted.items() if key not in seen)
+    return actions
