@@ -1,17 +1,83 @@
-"""``soakctl analyze``: placeholder until the analysis lands (issue 3)."""
+"""``soakctl analyze``: samples -> verdict, leak analysis and report (SPEC §3, §5, §6).
+
+Thin: parse flags, call :func:`soakctl.analyze.analyze_path`, render, exit 0 pass / 1 fail.
+Bad input raises ``InputError`` and the CLI edge prints one line and exits 2. The analysis
+package (numpy) is imported only when the command runs, so ``soakctl --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from soakctl.errors import UsageError
+from soakctl.cli import ui
+
+if TYPE_CHECKING:
+    from soakctl.analyze import Analysis
 
 
 def analyze(
     path: Annotated[Path, typer.Argument(help="A run directory or a resources.jsonl file.")],
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="A previous run (directory, resources.jsonl or "
+                     "analysis.json) to compare slopes, peaks and CPU with."),
+    ] = None,
+    criteria: Annotated[
+        list[str] | None,
+        typer.Option("--criteria", help="Extra criterion SERIES[.AGG] OP NUMBER "
+                     "(repeatable), e.g. 'cpu_percent.avg < 80'."),
+    ] = None,
+    leak_threshold: Annotated[
+        float, typer.Option("--leak-threshold", metavar="MIB_PER_H",
+                            help="RSS growth above this rate is a leak.")
+    ] = 10.0,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print analysis.json on stdout and nothing else.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the outputs here instead of beside the input."),
+    ] = None,
 ) -> None:
-    """Turn samples into a verdict, a leak analysis and a report."""
-    raise UsageError("analyze is not implemented yet")
+    """Turn samples into a verdict, a leak analysis and a report.
+
+    Writes analysis.json, report.html, summary.md and junit.xml. Exit 0 pass, 1 fail, 2 bad
+    input.
+    """
+    from soakctl.analyze import analyze_path
+
+    result = analyze_path(path, criteria=criteria or (), leak_threshold_mib_per_h=leak_threshold,
+                          baseline=baseline, out_dir=out, warn=ui.warn)
+    if json_out:
+        ui.emit_json(result.to_dict())
+    else:
+        _render(result, out if out is not None else (path if path.is_dir() else path.parent))
+    raise typer.Exit(result.exit_code)
+
+
+def _render(result: Analysis, out_dir: Path) -> None:
+    data = result.to_dict()
+    leak = data["leak"]
+    lines = [
+        f"verdict: {data['verdict'].upper()}",
+        *[f"  - {r}" for r in data["reasons"]],
+        f"leak: {leak['status']} ({leak['slope_mib_per_hour']} MiB/h, "
+        f"95% CI {leak['ci_mib_per_hour']}, threshold {leak['threshold_mib_per_hour']} MiB/h)",
+        "criteria:",
+        *[f"  {c['status']:<4}  {c['expr']}  ({c['message']})" for c in data["criteria"]],
+        f"report: {os.path.join(out_dir, 'report.html')}",
+    ]
+    if ui.interactive():
+        from rich.console import Console
+
+        console = Console()
+        style = "bold green" if data["verdict"] == "pass" else "bold red"
+        console.print(lines[0], style=style, highlight=False)
+        for line in lines[1:]:
+            console.print(line, highlight=False, markup=False)
+    else:
+        typer.echo("\n".join(lines))

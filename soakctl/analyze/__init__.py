@@ -1,0 +1,13 @@
+"""Leak analysis, criteria, baseline comparison and verdict for a soak run (SPEC §5, §6).
+
+Public API: :func:`analyze_path` (what ``soakctl analyze`` and ``soakctl run`` call) and
+:class:`Analysis` (its result). The package splits into ``loader`` (resources.jsonl ->
+columns), ``rundir`` (run.json, events, logs), ``trend`` (robust statistics), ``leak`` (the
+detector), ``stats``, ``criteria``, ``baseline`` and ``analysis`` (the orchestration).
+"""
+
+from __future__ import annotations
+
+from soakctl.analyze.analysis import Analysis, analyze_path
+
+__all__ = ["Analysis", "analyze_path"]

@@ -1,0 +1,249 @@
+"""Leak detection on one series: is its sustained growth rate above a threshold?
+
+The decision rule, in one sentence (also printed in the report): *a series leaks when we are
+95 % confident that its sustained growth rate — the Theil–Sen slope of per-bucket medians after
+warm-up, measured within restart segments — exceeds the threshold over the steady window or over
+its most recent half or quarter; it does not leak when we are 95 % confident the rate over the
+steady window is below the threshold; otherwise the data cannot tell (inconclusive).*
+
+Steps, each robust to one failure mode of the least-squares slope:
+
+1. **Buckets**: samples become per-bucket medians (spikes vanish); the bucket width is at least
+   3 samples and 1/200 of the run, rounded up to whole cycles when a GC/load cycle is found
+   and the run holds at least 6 of them (longer cycles are left to the widened CI).
+2. **Restart segments**: the cumulative ``restarts`` counter splits the run; slopes are pooled
+   from pairs inside a segment, so a restart's drop back to a low RSS is not "negative growth".
+3. **Warm-up**: per segment, a robust line is fitted to the last half; the leading buckets up to
+   the last one lying more than 4 robust sigmas off that line (at most half the segment) are
+   warm-up (cache fill, or the flat part before a late leak) and excluded.
+4. **One-off level shift**: when the window holds exactly one persistent jump (a single
+   allocation that then stays flat), the window is split there like a restart; two or more
+   jumps are a staircase and count as growth.
+5. **Trend test**: Sen's CI, widened by the Hamed–Rao autocorrelation factor (see ``trend``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from soakctl.analyze.trend import SlopeFit, bucket_medians, cycle_period_s, theil_sen
+
+MIN_BUCKETS = 6
+TARGET_BUCKETS = 200
+WARMUP_SIGMAS = 4.0
+SHIFT_SIGMAS = 6.0
+METHOD = ("Theil–Sen slope of bucket medians after warm-up, pooled within restart segments; "
+          "95 % CI widened for autocorrelation (Hamed–Rao)")
+
+
+@dataclass
+class LeakResult:
+    """Outcome for one series; slopes are in series units per hour."""
+
+    series: str
+    status: str  # leak | no_leak | inconclusive
+    threshold_per_h: float
+    slope_per_h: float | None = None
+    ci_per_h: tuple[float, float] | None = None
+    warmup_s: float = 0.0
+    reason: str = ""
+    window: str = "steady"
+    bucket_s: float = 0.0
+    period_s: float | None = None
+    level_shifts: int = 0
+    fit: dict[str, Any] = field(default_factory=dict)  # for drawing: t0, t1, line, band
+    scale: float = 1.0  # series units -> display units (bytes -> MiB)
+    unit: str = ""  # display unit, e.g. "MiB"
+
+    @property
+    def detected(self) -> bool:
+        return self.status == "leak"
+
+    def to_dict(self, scale: float = 1.0, unit: str = "per_hour") -> dict[str, Any]:
+        """JSON form; ``scale`` converts series units (bytes -> MiB with 1/2**20)."""
+        def s(v: float | None) -> float | None:
+            return None if v is None else round(v * scale, 6)
+
+        ci = [s(self.ci_per_h[0]), s(self.ci_per_h[1])] if self.ci_per_h else [None, None]
+        return {
+            "series": self.series, "status": self.status, "detected": self.detected,
+            f"slope_{unit}": s(self.slope_per_h), f"ci_{unit}": ci,
+            f"threshold_{unit}": s(self.threshold_per_h), "method": METHOD,
+            "warmup_s": round(self.warmup_s, 3), "reason": self.reason, "window": self.window,
+            "bucket_s": round(self.bucket_s, 3),
+            "period_s": None if self.period_s is None else round(self.period_s, 3),
+            "level_shifts": self.level_shifts,
+        }
+
+
+@dataclass
+class _Buckets:
+    t: np.ndarray
+    y: np.ndarray
+    seg: np.ndarray
+
+
+def _robust_sigma(x: np.ndarray) -> float:
+    return float(np.median(np.abs(x - np.median(x)))) * 1.4826 if x.size else 0.0
+
+
+def _warmup_index(bt: np.ndarray, bm: np.ndarray, floor: float) -> int:
+    n = bm.size
+    if n < 2 * MIN_BUCKETS:
+        return 0
+    half = n // 2
+    fit = theil_sen(bt[half:], bm[half:], autocorrelation=False)
+    resid = bm - (fit.intercepts[0] + fit.slope * bt)
+    sigma = max(_robust_sigma(resid[half:]), floor)
+    out = np.flatnonzero(np.abs(resid[:half]) > WARMUP_SIGMAS * sigma)
+    return int(out[-1]) + 1 if out.size else 0
+
+
+def _split_one_shift(b: _Buckets, floor: float) -> tuple[np.ndarray, int]:
+    """Split at a single persistent level shift; return the labels and the number of shifts."""
+    k = 3
+    seg = b.seg.copy()
+    sigma = max(_robust_sigma(np.diff(b.y)) / np.sqrt(2.0), floor)
+    events: list[int] = []
+    for s in np.unique(b.seg):
+        idx = np.flatnonzero(b.seg == s)
+        if idx.size < 2 * k + 1:
+            continue
+        y = b.y[idx]
+        win = np.lib.stride_tricks.sliding_window_view(y, k)
+        med = np.median(win, axis=1)
+        jump = med[k:] - med[:-k]  # jump[i]: level after bucket i+k-1 vs before it
+        jump = jump - np.median(jump)  # a steady trend is not a shift; an isolated jump is
+        big = np.abs(jump) > SHIFT_SIGMAS * sigma
+        runs = np.flatnonzero(np.diff(np.r_[0, big.astype(np.int8), 0]) == 1)
+        ends = np.flatnonzero(np.diff(np.r_[0, big.astype(np.int8), 0]) == -1)
+        for a, e in zip(runs, ends, strict=True):
+            at = a + int(np.argmax(np.abs(jump[a:e])))
+            events.append(int(idx[at + k]))
+    if len(events) == 1:
+        seg[events[0]:][seg[events[0]:] == seg[events[0]]] = seg.max() + 1
+    return seg, len(events)
+
+
+def _fit_window(b: _Buckets, floor: float) -> tuple[SlopeFit, int] | None:
+    if b.t.size < MIN_BUCKETS:
+        return None
+    seg, shifts = _split_one_shift(b, floor)
+    try:
+        return theil_sen(b.t, b.y, seg), shifts
+    except ValueError:
+        return None
+
+
+def detect_leak(
+    series: str,
+    t: np.ndarray,
+    y: np.ndarray,
+    threshold_per_h: float,
+    restarts: np.ndarray | None = None,
+    *,
+    scale: float = 1.0,
+    unit: str = "",
+) -> LeakResult:
+    """Judge one series sampled at times ``t`` (s); NaN values are ignored."""
+    ok = np.isfinite(y)
+    t, y = t[ok], y[ok]
+    seg_all = _segments(restarts[ok] if restarts is not None else None, t.size)
+    res = LeakResult(series=series, status="inconclusive", threshold_per_h=threshold_per_h,
+                     scale=scale, unit=unit)
+    if t.size < MIN_BUCKETS:
+        res.reason = f"only {t.size} samples; need at least {MIN_BUCKETS}"
+        return res
+    span_s = float(t[-1] - t[0])
+    dt_s = float(np.median(np.diff(t)))
+    width_s = max(3 * dt_s, span_s / TARGET_BUCKETS, 1e-3)
+    longest = max(np.unique(seg_all, return_counts=True)[1])
+    main = seg_all == np.unique(seg_all)[np.argmax(np.unique(seg_all, return_counts=True)[1])]
+    period = cycle_period_s(t[main], y[main]) if longest >= 48 else None
+    if period is not None and period * MIN_BUCKETS <= span_s:
+        res.period_s = period
+        width_s = period * np.ceil(width_s / period - 1e-9)
+    res.bucket_s = width_s
+    floor = max(threshold_per_h / 3600.0 * width_s, 1e-9 * float(np.median(np.abs(y))))
+    steady = _steady_buckets(t, y, seg_all, width_s, floor, res)
+    return _decide(res, steady, floor, width_s)
+
+
+def _segments(restarts: np.ndarray | None, n: int) -> np.ndarray:
+    if restarts is None:
+        return np.zeros(n, dtype=np.int64)
+    r = np.where(np.isfinite(restarts), restarts, np.nan)
+    r = np.maximum.accumulate(np.nan_to_num(r, nan=0.0))
+    return np.r_[0, np.cumsum(np.diff(r) > 0)].astype(np.int64)
+
+
+def _steady_buckets(
+    t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float, floor: float, res: LeakResult
+) -> _Buckets:
+    parts_t, parts_y, parts_s = [], [], []
+    for i, s in enumerate(np.unique(seg)):
+        m = seg == s
+        st, sy = t[m], y[m]
+        bt, bm, _ = bucket_medians(st, sy, width_s, float(st[0]))
+        start = _warmup_index(bt, bm, floor)
+        if i == 0 and start:
+            res.warmup_s = float(bt[start] - width_s / 2 - t[0])
+        parts_t.append(bt[start:])
+        parts_y.append(bm[start:])
+        parts_s.append(np.full(bt.size - start, s, dtype=np.int64))
+    return _Buckets(np.concatenate(parts_t), np.concatenate(parts_y), np.concatenate(parts_s))
+
+
+def _decide(res: LeakResult, steady: _Buckets, floor: float, width_s: float) -> LeakResult:
+    thr_s = res.threshold_per_h / 3600.0
+    full = _fit_window(steady, floor)
+    if full is None:
+        res.reason = (f"only {steady.t.size} buckets of {width_s:.0f}s after warm-up; "
+                      f"need {MIN_BUCKETS} (run longer)")
+        return res
+    fit, shifts = full
+    chosen, name = fit, "steady"
+    res.level_shifts = shifts
+    if fit.lo > thr_s:
+        res.status = "leak"
+    else:
+        t_end = float(steady.t[-1])
+        span = t_end - float(steady.t[0])
+        for frac, label in ((0.5, "recent half"), (0.25, "recent quarter")):
+            m = steady.t >= t_end - frac * span
+            part = _fit_window(_Buckets(steady.t[m], steady.y[m], steady.seg[m]), floor)
+            if part is not None and part[0].lo > thr_s:
+                res.status, chosen, name = "leak", part[0], label
+                break
+        else:
+            res.status = "no_leak" if fit.hi < thr_s else "inconclusive"
+    res.window = name
+    res.slope_per_h = chosen.slope * 3600.0
+    res.ci_per_h = (chosen.lo * 3600.0, chosen.hi * 3600.0)
+    res.reason = _reason(res, chosen)
+    last = max(chosen.intercepts)
+    t1 = float(steady.t[-1])
+    t0 = t1 - (t1 - float(steady.t[0])) * {"steady": 1.0, "recent half": 0.5}.get(name, 0.25)
+    res.fit = {"t0": t0, "t1": t1, "slope": chosen.slope, "lo": chosen.lo, "hi": chosen.hi,
+               "intercept": chosen.intercepts[last]}
+    return res
+
+
+def _reason(res: LeakResult, fit: SlopeFit) -> str:
+    assert res.slope_per_h is not None and res.ci_per_h is not None
+    k, u = res.scale, f" {res.unit}/h" if res.unit else "/h"
+    lo, hi = res.ci_per_h
+    band = (f"{res.slope_per_h * k:.3g}{u} (95 % CI {lo * k:.3g} to {hi * k:.3g}) "
+            f"over the {res.window} window")
+    limit = f"{res.threshold_per_h * k:g}{u}"
+    if res.status == "leak":
+        return f"growth {band} exceeds the threshold {limit}"
+    if res.status == "no_leak":
+        return f"growth {band} stays below the threshold {limit}"
+    why = "too short or too noisy for this threshold"
+    if fit.inflation > 2:
+        why = f"strongly autocorrelated (slow cycles or drift; ×{fit.inflation:.1f} variance)"
+    return f"growth {band} straddles the threshold {limit}: data {why}"

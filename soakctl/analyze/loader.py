@@ -1,0 +1,277 @@
+"""Streaming loader of ``resources.jsonl`` into numeric columns (SPEC §4).
+
+The file is read in fixed-size blocks and split into lines, so memory stays bounded by the
+columns (8 bytes per value) plus one block: an over-long line (> ``MAX_LINE_BYTES``) is rejected
+as soon as it passes the limit, without being materialised. Each batch of lines is parsed with
+one ``orjson.loads`` call on ``[line,line,...]`` (the fast path); any anomaly sends that batch to
+the per-line slow path, which names the file, line and key that are wrong.
+
+Decisions (documented in docs/soak-criteria.md):
+
+* a line that is not JSON, not an object, lacks ``ts``/``rss_bytes``, or carries a non-number,
+  an infinity or a negative value in a SPEC §4 field is an ``InputError`` (exit 2) naming
+  ``file:line`` and the key; ``metrics`` values may be negative (gauges), non-numbers are dropped;
+* the last line without a trailing newline that does not parse (the sampler was killed while
+  writing) is skipped with a warning;
+* blank lines are ignored; samples out of order are sorted and duplicate timestamps keep their
+  first sample, both with a warning;
+* no valid sample at all is an ``InputError``.
+
+A sample line looks like::
+
+    {"ts": 1780000000.0, "elapsed_s": 1.0, "name": "target", "pid": 4242, "num_procs": 2,
+     "rss_bytes": 52428800, "vms_bytes": 104857600, "cpu_percent": 12.5, "num_threads": 9,
+     "num_fds": 14, "zombies": 0, "restarts": 0, "metrics": {"mmbot_open_orders": 4}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from soakctl.errors import InputError
+
+MAX_LINE_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 22
+MAX_METRIC_SERIES = 200
+
+# SPEC §4 numeric fields, all non-negative. `ts` and `rss_bytes` are required.
+NUMERIC_FIELDS: tuple[str, ...] = (
+    "ts", "elapsed_s", "pid", "num_procs", "rss_bytes", "vms_bytes", "uss_bytes", "cpu_percent",
+    "num_threads", "num_fds", "zombies", "io_read_bytes", "io_write_bytes", "sys_cpu_percent",
+    "sys_mem_available_bytes", "disk_free_bytes", "log_bytes", "restarts",
+)
+REQUIRED_FIELDS = ("ts", "rss_bytes")
+_KNOWN = frozenset(NUMERIC_FIELDS)
+
+Warn = Callable[[str], None]
+
+
+@dataclass
+class Samples:
+    """Columns of one ``resources.jsonl``, sorted by ``ts``; NaN marks a missing value."""
+
+    path: Path
+    columns: dict[str, np.ndarray]
+    metrics: dict[str, np.ndarray] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return int(self.columns["ts"].size)
+
+    def series(self, name: str) -> np.ndarray | None:
+        """The column ``name`` (``metrics.X`` for a scraped metric), or None when absent."""
+        if name.startswith("metrics."):
+            return self.metrics.get(name[len("metrics."):])
+        return self.columns.get(name)
+
+
+@dataclass
+class _Batch:
+    first_lineno: int
+    lines: list[bytes]
+
+
+def _batches(path: Path, fh: Any) -> Iterator[tuple[_Batch, bytes | None]]:
+    """Yield complete-line batches; the final unterminated fragment comes with the last batch."""
+    carry = b""
+    lineno = 1
+    while True:
+        block = fh.read(BLOCK_BYTES)
+        if not block:
+            break
+        parts = (carry + block).split(b"\n") if carry else block.split(b"\n")
+        carry = parts.pop()
+        if len(carry) > MAX_LINE_BYTES:
+            raise InputError(
+                f"{path}:{lineno + len(parts)}: line longer than {MAX_LINE_BYTES} bytes"
+            )
+        for ln in parts:
+            if len(ln) > MAX_LINE_BYTES:
+                bad = lineno + parts.index(ln)
+                raise InputError(f"{path}:{bad}: line longer than {MAX_LINE_BYTES} bytes")
+        if parts:
+            yield _Batch(lineno, parts), None
+            lineno += len(parts)
+    yield _Batch(lineno, []), carry if carry.strip() else None
+
+
+def _slow_objects(path: Path, batch: _Batch) -> list[dict[str, Any]]:
+    """Parse line by line so the first bad line is named precisely."""
+    out: list[dict[str, Any]] = []
+    for offset, raw in enumerate(batch.lines):
+        if not raw.strip():
+            continue
+        lineno = batch.first_lineno + offset
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict):
+            raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        _check_object(path, lineno, obj)
+        out.append(obj)
+    return out
+
+
+def _check_object(path: Path, lineno: int, obj: dict[str, Any]) -> None:
+    for key in REQUIRED_FIELDS:
+        if key not in obj or obj[key] is None:
+            raise InputError(f"{path}:{lineno}: missing required key {key!r}")
+    for key, value in obj.items():
+        if key not in _KNOWN or value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(f"{path}:{lineno}: {key} must be a number, got {value!r:.40}")
+        if not np.isfinite(value) or value < 0 or (key == "ts" and value == 0):
+            raise InputError(f"{path}:{lineno}: {key} must be a finite non-negative number, "
+                             f"got {value!r}")
+    metrics = obj.get("metrics")
+    if metrics is not None and not isinstance(metrics, dict):
+        raise InputError(f"{path}:{lineno}: metrics must be an object")
+
+
+def _fast_objects(batch: _Batch) -> list[dict[str, Any]] | None:
+    lines = [ln for ln in batch.lines if ln]
+    if not lines:
+        return []
+    try:
+        objs = orjson.loads(b"[" + b",".join(lines) + b"]")
+    except orjson.JSONDecodeError:
+        return None
+    if len(objs) != len(lines) or not all(type(o) is dict for o in objs):
+        return None
+    return objs  # type: ignore[no-any-return]
+
+
+class _Columns:
+    """Accumulates per-batch arrays; validation of values happens on each batch's arrays."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {}
+        self.metric_parts: dict[str, list[np.ndarray]] = {}
+        self.rows = 0
+
+    def add(self, objs: list[dict[str, Any]]) -> bool:
+        """Append a batch; False when a value is unusable (the caller re-checks line by line)."""
+        n = len(objs)
+        keys = set().union(*map(dict.keys, objs)) & _KNOWN
+        if not all(k in keys for k in REQUIRED_FIELDS):
+            return False
+        arrays: dict[str, np.ndarray] = {}
+        try:
+            for key in keys:
+                col = np.array([o.get(key) for o in objs], dtype=np.float64)
+                if col.ndim != 1:
+                    return False
+                arrays[key] = col
+        except (TypeError, ValueError):
+            return False
+        for key, col in arrays.items():
+            with np.errstate(invalid="ignore"):
+                if np.any(col < 0) or np.any(np.isinf(col)):
+                    return False
+            if key in REQUIRED_FIELDS and np.isnan(col).any():
+                return False
+        if np.any(arrays["ts"] == 0):
+            return False
+        for key in set(self.parts) | set(arrays):
+            col = arrays.get(key)
+            if col is None:
+                col = np.full(n, np.nan)
+            self.parts.setdefault(key, [np.full(self.rows, np.nan)] if self.rows else []).append(
+                col
+            )
+        self._add_metrics([o.get("metrics") for o in objs])
+        self.rows += n
+        return True
+
+    def _add_metrics(self, metrics: list[Any]) -> None:
+        present = [m for m in metrics if m]
+        names = set().union(*map(dict.keys, present)) if present else set()
+        for name in set(self.metric_parts) | names:
+            if name not in self.metric_parts and len(self.metric_parts) >= MAX_METRIC_SERIES:
+                continue
+            values = [m.get(name) if m else None for m in metrics]
+            col = np.array(
+                [v if isinstance(v, int | float) and not isinstance(v, bool) else np.nan
+                 for v in values], dtype=np.float64,
+            )
+            col[~np.isfinite(col)] = np.nan
+            new = self.rows and name not in self.metric_parts
+            prev = [np.full(self.rows, np.nan)] if new else []
+            self.metric_parts.setdefault(name, prev).append(col)
+
+
+def load_samples(path: Path, warn: Warn | None = None) -> Samples:
+    """Read ``path`` (a resources.jsonl) into sorted, de-duplicated columns."""
+    notes: list[str] = []
+
+    def note(message: str) -> None:
+        notes.append(message)
+        if warn is not None:
+            warn(message)
+
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    cols = _Columns()
+    with fh:
+        for batch, fragment in _batches(path, fh):
+            objs = _fast_objects(batch)
+            if objs is None or not cols.add(objs):
+                objs = _slow_objects(path, batch)
+                if objs and not cols.add(objs):
+                    raise InputError(f"{path}:{batch.first_lineno}: unusable values in batch")
+            if fragment is not None:
+                _add_fragment(path, batch.first_lineno + len(batch.lines), fragment, cols, note)
+    if cols.rows == 0:
+        raise InputError(f"{path}: no valid sample (need JSON lines with ts and rss_bytes)")
+    columns = {k: np.concatenate(v) for k, v in cols.parts.items()}
+    metrics = {k: np.concatenate(v) for k, v in cols.metric_parts.items()}
+    columns = {k: v for k, v in columns.items() if not np.isnan(v).all()}
+    _sort_dedupe(path, columns, metrics, note)
+    return Samples(path=path, columns=columns, metrics=metrics, warnings=notes)
+
+
+def _add_fragment(path: Path, lineno: int, fragment: bytes, cols: _Columns, note: Warn) -> None:
+    try:
+        obj = orjson.loads(fragment)
+    except orjson.JSONDecodeError:
+        note(f"{path}:{lineno}: truncated last line skipped")
+        return
+    if not isinstance(obj, dict):
+        note(f"{path}:{lineno}: truncated last line skipped")
+        return
+    _check_object(path, lineno, obj)
+    cols.add([obj])
+
+
+def _sort_dedupe(
+    path: Path, columns: dict[str, np.ndarray], metrics: dict[str, np.ndarray], note: Warn
+) -> None:
+    ts = columns["ts"]
+    order: np.ndarray | None = None
+    if ts.size > 1 and np.any(np.diff(ts) < 0):
+        order = np.argsort(ts, kind="stable")
+        note(f"{path}: samples out of time order; sorted by ts")
+        ts = ts[order]
+    keep: np.ndarray | None = None
+    if ts.size > 1:
+        dup = np.diff(ts) == 0
+        if dup.any():
+            keep = np.concatenate(([True], ~dup))
+            note(f"{path}: {int(dup.sum())} samples with a duplicate ts dropped (first kept)")
+    if order is None and keep is None:
+        return
+    for store in (columns, metrics):
+        for key, col in store.items():
+            col = col[order] if order is not None else col
+            store[key] = col[keep] if keep is not None else col

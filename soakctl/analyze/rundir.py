@@ -1,0 +1,151 @@
+"""What a run directory adds to the samples: run.json, events.jsonl, logs, artifact size.
+
+Everything here is optional: a bare ``resources.jsonl`` has none of it, and the criteria that
+need it are then *skipped* (not applicable) rather than failed. Logs are scanned for CRITICAL
+lines in binary blocks, so a multi-gigabyte log costs constant memory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from soakctl.errors import InputError
+
+_CRITICAL = re.compile(rb"\bCRITICAL\b")
+_BLOCK_BYTES = 1 << 20
+MAX_EVENTS = 10_000
+
+
+@dataclass
+class RunContext:
+    """The run-level facts the analysis and report use; None means "not recorded"."""
+
+    run_dir: Path | None
+    run: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    critical_lines: int | None = None
+    critical_files: list[str] = field(default_factory=list)
+    artifacts_bytes: int | None = None
+
+    @property
+    def unexpected_exit(self) -> bool | None:
+        if "unexpected_exit" in self.run:
+            return bool(self.run["unexpected_exit"])
+        exits = [e for e in self.events if e.get("event") == "exit"
+                 and e.get("name", "target") == "target"]
+        if not exits:
+            return None
+        return any(e.get("expected") is False for e in exits)
+
+    @property
+    def after_checks_failed(self) -> int | None:
+        checks = self.run.get("after_checks")
+        if isinstance(checks, list):
+            return sum(1 for c in checks if isinstance(c, dict) and not c.get("ok", False))
+        events = [e for e in self.events if e.get("event") == "check"]
+        if not events:
+            return None
+        return sum(1 for e in events if not e.get("ok", False))
+
+
+def resolve_input(path: Path) -> tuple[Path, Path | None]:
+    """Map PATH (a run directory or a resources.jsonl) to (samples file, run directory)."""
+    if path.is_dir():
+        samples = path / "resources.jsonl"
+        if not samples.is_file():
+            raise InputError(f"{path}: no resources.jsonl in this directory (no samples)")
+        return samples, path
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    parent = path.parent
+    is_run = (parent / "run.json").is_file() and path.name == "resources.jsonl"
+    return path, parent if is_run else None
+
+
+def load_context(run_dir: Path | None, warn: Callable[[str], None] | None = None) -> RunContext:
+    ctx = RunContext(run_dir=run_dir)
+    if run_dir is None:
+        return ctx
+    run_json = run_dir / "run.json"
+    if run_json.is_file():
+        try:
+            data = orjson.loads(run_json.read_bytes())
+            ctx.run = data if isinstance(data, dict) else {}
+        except (OSError, orjson.JSONDecodeError) as exc:
+            if warn:
+                warn(f"{run_json}: unreadable, run metadata ignored ({exc})")
+    ctx.events = _read_events(run_dir / "events.jsonl", warn)
+    logs = run_dir / "logs"
+    if logs.is_dir():
+        ctx.critical_lines, ctx.critical_files = _scan_logs(logs)
+    recorded = ctx.run.get("artifacts_bytes")
+    ctx.artifacts_bytes = int(recorded) if isinstance(recorded, int) else _dir_bytes(run_dir)
+    return ctx
+
+
+def _read_events(path: Path, warn: Callable[[str], None] | None) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    events: list[dict[str, Any]] = []
+    bad = 0
+    with path.open("rb") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                bad += 1
+                continue
+            if isinstance(obj, dict) and isinstance(obj.get("ts"), int | float):
+                if len(events) < MAX_EVENTS or obj.get("event") in ("exit", "check", "restart"):
+                    events.append(obj)
+            else:
+                bad += 1
+    if bad and warn:
+        warn(f"{path}: {bad} unreadable event lines skipped")
+    return events
+
+
+def _scan_logs(logs: Path) -> tuple[int, list[str]]:
+    count = 0
+    examples: list[str] = []
+    for log in sorted(logs.glob("*.log*")):
+        if not log.is_file():
+            continue
+        with log.open("rb") as fh:
+            carry = b""
+            while block := fh.read(_BLOCK_BYTES):
+                lines = (carry + block).split(b"\n")
+                carry = lines.pop()[-_BLOCK_BYTES:]
+                count += _count(lines, log, examples)
+            if carry:
+                count += _count([carry], log, examples)
+    return count, examples
+
+
+def _count(lines: list[bytes], log: Path, examples: list[str]) -> int:
+    # Only the file and line count are reported, never the text: a log line may carry data the
+    # report must not copy (secrets are redacted at the source, but we do not rely on it here).
+    hits = sum(1 for ln in lines if b"CRITICAL" in ln and _CRITICAL.search(ln))
+    if hits and log.name not in examples:
+        examples.append(log.name)
+    return hits
+
+
+def _dir_bytes(root: Path) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                continue
+    return total

