@@ -7,6 +7,7 @@ Sizes: ``50MB``, ``1MiB``, ``1GB``, ``512k`` or plain bytes. Decimal prefixes ar
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -19,7 +20,7 @@ _SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
 def parse_duration(value: str | float) -> float:
     """Return seconds for ``value``; raise ``ValueError`` with the accepted forms if invalid."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration, got {value!r}")
+        raise ValueError(_bad_duration(value))
     if isinstance(value, int | float):
         seconds = float(value)
     else:
@@ -29,8 +30,12 @@ def parse_duration(value: str | float) -> float:
         except ValueError:
             seconds = _parse_compound(text, value)
     if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"expected a duration, got {value!r}")
+        raise ValueError(_bad_duration(value))
     return seconds
+
+
+def _bad_duration(value: object) -> str:
+    return f"expected a duration, got {json.dumps(value)} (use 90s, 30m, 2h, 1h30m or seconds)"
 
 
 def _parse_compound(text: str, original: str) -> float:
@@ -39,27 +44,29 @@ def _parse_compound(text: str, original: str) -> float:
     while pos < len(text):
         match = _DURATION_PART.match(text, pos)
         if match is None:
-            raise ValueError(
-                f"expected a duration like 90s, 30m, 2h or 1h30m, got {original!r}"
-            )
+            raise ValueError(_bad_duration(original))
         total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
         pos = match.end()
     if not text:
-        raise ValueError(f"expected a duration like 90s, 30m, 2h or 1h30m, got {original!r}")
+        raise ValueError(_bad_duration(original))
     return total
+
+
+def _bad_size(value: object) -> str:
+    return f"expected a size, got {json.dumps(value)} (use 50MB, 1MiB, 1GB or bytes)"
 
 
 def parse_size(value: str | int) -> int:
     """Bytes for ``value`` (``50MB``, ``1MiB``, ``4096``); ``ValueError`` if invalid."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a size, got {value!r}")
+        raise ValueError(_bad_size(value))
     if isinstance(value, int):
         if value < 0:
-            raise ValueError(f"expected a size, got {value!r}")
+            raise ValueError(_bad_size(value))
         return value
     match = _SIZE.fullmatch(str(value).strip())
     if match is None:
-        raise ValueError(f"expected a size like 50MB, 1MiB, 1GB or bytes, got {value!r}")
+        raise ValueError(_bad_size(value))
     number = float(match.group(1))
     suffix = (match.group(2) or "").lower()
     binary = "i" in suffix
