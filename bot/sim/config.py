@@ -1,0 +1,39 @@
+"""The simulator's configuration: frozen, typed, keyword-only and closed (unknown keys fail).
+
+Every field documents its unit and default. Tests shrink the time constants (tick interval,
+push cadence, latency, idle timeouts) to run fast; the defaults model the real exchange.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.sim.instruments import Instrument, default_instruments
+
+
+class SimConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)  # 0 = pick a free port
+    seed: int = 0  # seeds the price process, taker flow, ids and fault dice
+    maker_fee: Decimal = Decimal("-0.00005")  # maker fee rate; negative = rebate (MM tier 2)
+    taker_fee: Decimal = Decimal("0.00055")  # taker fee rate
+    start_balance_usdt: Decimal = Decimal(100_000)
+    tick_interval_ms: float = Field(default=100.0, gt=0)  # market process step
+    taker_rate_per_s: float = Field(default=2.0, ge=0)  # taker market orders per symbol per s
+    taker_size_levels: float = Field(default=1.5, gt=0)  # mean taker size, in mean level sizes
+    book_levels: int = Field(default=200, ge=5, le=1000)  # synthetic levels per side
+    cadence_scale: float = Field(default=1.0, gt=0)  # multiplies orderbook push intervals
+    level1_repush_s: float = Field(default=3.0, gt=0)  # level-1 snapshot re-push when unchanged
+    ws_latency_ms: float = Field(default=3.0, ge=0)  # delay before every WS ack and push
+    public_idle_timeout_s: float = Field(default=60.0, gt=0)  # no client frame → close
+    private_idle_timeout_s: float = Field(default=600.0, gt=0)
+    ws_max_queue: int = Field(default=20_000, ge=10)  # slow consumer cut-off (frames queued)
+    rate_limits: bool = True  # enforce Bybit's per-endpoint limits (10006)
+    ghost_hold_s: float = Field(default=10.0, ge=0)  # a ghost reply is held this long, then cut
+    cancel_race_window_ms: float = Field(default=50.0, ge=0)  # cancel-after-fill → double Filled
+    closed_order_history: int = Field(default=5_000, ge=10)
+    instruments: tuple[Instrument, ...] = Field(default_factory=default_instruments)

@@ -1,0 +1,224 @@
+"""The ``/v5`` endpoint functions: params dict in, ``result`` object out (or :class:`ApiError`).
+
+Market: time, instruments-info, orderbook, tickers. Trade: order create / amend / cancel /
+cancel-all / realtime / history. Position list, wallet balance, fee rate, execution list.
+Shapes per bybit-v5.md §4; registration with :class:`~bot.sim.rest.RestApi` in :func:`register`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.sim import validate, wire
+from bot.sim.account import dec_str
+from bot.sim.engine import Exchange
+from bot.sim.instruments import Category, Instrument
+from bot.sim.orders import Order
+from bot.sim.rest import RestApi
+from bot.sim.tickers import ticker
+from bot.sim.wire import ApiError, params_error
+
+
+def _int_param(params: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    if isinstance(raw, bool) or not str(raw).isdigit():
+        raise params_error(f"{name} invalid")
+    value = int(str(raw))
+    if not low <= value <= high:
+        raise params_error(f"{name} must be in [{low}, {high}]")
+    return value
+
+
+def _page(
+    items: list[Any], params: dict[str, Any], default: int, high: int
+) -> tuple[list[Any], str]:
+    limit = _int_param(params, "limit", default, 1, high)
+    cursor = params.get("cursor") or "0"
+    start = int(cursor) if isinstance(cursor, str) and cursor.isdigit() else 0
+    page = items[start : start + limit]
+    return page, str(start + limit) if start + limit < len(items) else ""
+
+
+def _instruments(exchange: Exchange, params: dict[str, Any]) -> tuple[Category, list[Instrument]]:
+    category, inst = validate.instrument(exchange, params, symbol_required=False)
+    if inst is not None:
+        return category, [inst]
+    base = validate.text(params, "baseCoin")
+    settle = validate.text(params, "settleCoin")
+    insts = [
+        i
+        for i in exchange.instruments.values()
+        if i.category is category
+        and (not base or i.base_coin == base)
+        and (not settle or i.quote_coin == settle)
+    ]
+    return category, insts
+
+
+def register(api: RestApi, exchange: Exchange) -> None:  # noqa: C901 (a flat route table)
+    clock = exchange.clock
+
+    def market_time(params: dict[str, Any]) -> Any:
+        now = clock.now_ms()
+        return {"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)}
+
+    def instruments_info(params: dict[str, Any]) -> Any:
+        category, insts = _instruments(exchange, params)
+        page, cursor = _page([i.info() for i in insts], params, 500, 1000)
+        return {"category": category.value, "list": page, "nextPageCursor": cursor}
+
+    def orderbook(params: dict[str, Any]) -> Any:
+        category, inst = validate.instrument(exchange, params)
+        assert inst is not None
+        default = 1 if category is Category.SPOT else 25
+        depth = _int_param(params, "limit", default, 1, 1000 if category is Category.SPOT else 500)
+        market = exchange.markets[inst.key]
+        now = clock.now_ms()
+        return {
+            "s": inst.symbol,
+            "b": [[inst.price_str(p), inst.qty_str(q)] for p, q in market.book.bids.top(depth)],
+            "a": [[inst.price_str(p), inst.qty_str(q)] for p, q in market.book.asks.top(depth)],
+            "ts": now,
+            "u": market.book.version,
+            "seq": market.seq,
+            "cts": market.cts_ms or now,
+        }
+
+    def tickers(params: dict[str, Any]) -> Any:
+        category, insts = _instruments(exchange, params)
+        now = clock.now_ms()
+        return {
+            "category": category.value,
+            "list": [ticker(exchange.markets[i.key], now) for i in insts],
+        }
+
+    def create(params: dict[str, Any]) -> Any:
+        order = exchange.place(validate.parse_create(exchange, params))
+        api.maybe_ghost()
+        return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
+
+    def amend(params: dict[str, Any]) -> Any:
+        order, lots, ticks = validate.parse_amend(exchange, params)
+        exchange.amend(order, lots=lots, price_ticks=ticks)
+        return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
+
+    def cancel(params: dict[str, Any]) -> Any:
+        inst, order_id, link_id = validate.target(exchange, params, "cancel")
+        order = exchange.cancel(inst, order_id, link_id)
+        return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
+
+    def cancel_all(params: dict[str, Any]) -> Any:
+        category, insts = _instruments(exchange, params)
+        given = any(params.get(k) for k in ("symbol", "baseCoin", "settleCoin"))
+        if category is Category.LINEAR and not given:
+            raise params_error("symbol or baseCoin or settleCoin is required")
+        cancelled = exchange.cancel_all(insts)
+        return {
+            "list": [{"orderId": o.order_id, "orderLinkId": o.order_link_id} for o in cancelled],
+            "success": "1",
+        }
+
+    def _orders(params: dict[str, Any], *, history: bool) -> Any:
+        category, insts = _instruments(exchange, params)
+        order_id = validate.text(params, "orderId")
+        link_id = validate.text(params, "orderLinkId")
+        if (
+            category is Category.LINEAR
+            and not history
+            and not (order_id or link_id)
+            and not any(params.get(k) for k in ("symbol", "baseCoin", "settleCoin"))
+        ):
+            raise params_error("symbol or settleCoin or baseCoin is required")
+        keys = {i.key for i in insts}
+        found: list[Order]
+        if order_id or link_id:
+            found = [o for i in insts if (o := exchange.find(i, order_id, link_id)) is not None]
+        else:
+            open_only = validate.text(params, "openOnly") or "0"
+            opened = [o for key in keys for o in exchange.open_orders[key].values()]
+            closed = [o for o in reversed(exchange.closed) if o.instrument.key in keys]
+            recent = closed[:500] if open_only == "1" else opened
+            found = opened + closed if history else recent
+        found.sort(key=lambda o: o.created_ms, reverse=True)
+        page, cursor = _page([o.to_wire() for o in found], params, 20, 50)
+        return {"category": category.value, "list": page, "nextPageCursor": cursor}
+
+    def positions(params: dict[str, Any]) -> Any:
+        category, insts = _instruments(exchange, params)
+        if category is not Category.LINEAR:
+            raise ApiError(wire.PARAMS_ERROR, "Illegal category")
+        if not any(params.get(k) for k in ("symbol", "settleCoin", "baseCoin")):
+            raise params_error("symbol or settleCoin is required")
+        marks = exchange.marks()
+        items = [exchange.account.position(i).to_wire(marks[i.symbol], ws=False) for i in insts]
+        page, cursor = _page(items, params, 20, 200)
+        return {"category": "linear", "list": page, "nextPageCursor": cursor}
+
+    def wallet(params: dict[str, Any]) -> Any:
+        account_type = validate.text(params, "accountType", required=True)
+        if account_type != "UNIFIED":
+            raise params_error("accountType only support UNIFIED")
+        data = exchange.wallet()
+        coins = {c for c in validate.text(params, "coin").split(",") if c}
+        if coins:
+            data["coin"] = [c for c in data["coin"] if c["coin"] in coins]
+        return {"list": [data]}
+
+    def fee_rate(params: dict[str, Any]) -> Any:
+        _, insts = _instruments(exchange, params)
+        acct = exchange.account
+        return {
+            "list": [
+                {
+                    "symbol": i.symbol,
+                    "baseCoin": "",
+                    "takerFeeRate": dec_str(acct.taker_fee),
+                    "makerFeeRate": dec_str(acct.maker_fee),
+                }
+                for i in insts
+            ]
+        }
+
+    def executions(params: dict[str, Any]) -> Any:
+        category, insts = _instruments(exchange, params)
+        symbols = {i.symbol for i in insts}
+        order_id = validate.text(params, "orderId")
+        link_id = validate.text(params, "orderLinkId")
+        items = [
+            e
+            for e in reversed(exchange.account.executions)
+            if e["category"] == category.value
+            and e["symbol"] in symbols
+            and (not order_id or e["orderId"] == order_id)
+            and (not link_id or e["orderLinkId"] == link_id)
+        ]
+        page, cursor = _page(items, params, 50, 100)
+        return {"category": category.value, "list": page, "nextPageCursor": cursor}
+
+    public = [
+        ("/v5/market/time", market_time),
+        ("/v5/market/instruments-info", instruments_info),
+        ("/v5/market/orderbook", orderbook),
+        ("/v5/market/tickers", tickers),
+    ]
+    for path, fn in public:
+        api.add("GET", path, fn, private=False)
+    for path, fn in (
+        ("/v5/order/create", create),
+        ("/v5/order/amend", amend),
+        ("/v5/order/cancel", cancel),
+        ("/v5/order/cancel-all", cancel_all),
+    ):
+        api.add("POST", path, fn, private=True)
+    private_get = [
+        ("/v5/order/realtime", lambda p: _orders(p, history=False)),
+        ("/v5/order/history", lambda p: _orders(p, history=True)),
+        ("/v5/position/list", positions),
+        ("/v5/account/wallet-balance", wallet),
+        ("/v5/account/fee-rate", fee_rate),
+        ("/v5/execution/list", executions),
+    ]
+    for path, fn in private_get:
+        api.add("GET", path, fn, private=True)

@@ -1,0 +1,138 @@
+"""The simulated rest of the market for one symbol: a seeded mid-price walk, synthetic depth
+around it, and the sizes of taker market orders.
+
+The engine drives it once per tick: :meth:`SymbolMarket.step_mid` moves the mid (a driftless
+random walk with the instrument's daily volatility), the engine sweeps whatever the move
+crossed (that is how resting user orders get filled when the price trades through them),
+:meth:`refresh_liquidity` re-lays synthetic depth around the new touch, and
+:meth:`taker_orders` draws the Poisson taker flow for the tick.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bot.sim.book import OrderBook
+from bot.sim.instruments import Instrument
+
+GAP_PERCENT = 25  # share of levels beyond the first few left empty (deterministic per price)
+DENSE_LEVELS = 8  # levels next to the touch that are always filled
+PERTURB_PER_STEP = 3  # near-touch levels whose synthetic size is re-drawn each step
+
+
+@dataclass(slots=True)
+class SymbolMarket:
+    """Price process and synthetic liquidity of one instrument."""
+
+    inst: Instrument
+    rng: random.Random
+    book_levels: int
+    book: OrderBook = field(default_factory=OrderBook)
+    mid_ticks: float = 0.0
+    last_trade_ticks: int = 0
+    seq: int = 0  # cross sequence: increments on every matching event
+    cts_ms: int = 0  # time of the last matching event
+    trade_count: int = 0
+    volume_lots: int = 0
+    turnover: Decimal = Decimal(0)
+    high_ticks: int = 0
+    low_ticks: int = 0
+    open_ticks: int = 0
+
+    def __post_init__(self) -> None:
+        start = self.inst.to_ticks(self.inst.start_price)
+        assert start is not None
+        self.mid_ticks = start + 0.5
+        self.last_trade_ticks = self.high_ticks = self.low_ticks = self.open_ticks = start
+        self.refresh_liquidity()
+
+    @property
+    def mean_level_lots(self) -> float:
+        return float(self.inst.level_size_mean / self.inst.qty_step)
+
+    def touch(self) -> tuple[int, int]:
+        """Target best bid and best ask of the synthetic market: one tick wide around the mid."""
+        bid = math.floor(self.mid_ticks)
+        return bid, bid + 1
+
+    def step_mid(self, dt_s: float) -> None:
+        sigma_price = float(self.inst.start_price) * self.inst.daily_vol * math.sqrt(dt_s / 86_400)
+        sigma_ticks = sigma_price / float(self.inst.tick_size)
+        self.mid_ticks = max(10.0, self.mid_ticks + self.rng.gauss(0.0, sigma_ticks))
+
+    def _size(self, depth_index: int) -> int:
+        scale = self.mean_level_lots * (0.3 + 1.4 * self.rng.random()) * (1 + depth_index / 40)
+        return max(1, round(scale))
+
+    def _wanted(self, ticks: int, depth_index: int) -> bool:
+        return depth_index < DENSE_LEVELS or (ticks * 2654435761) % 100 >= GAP_PERCENT
+
+    def refresh_liquidity(self) -> None:
+        """Withdraw synthetic size outside the band around the touch, fill holes inside it."""
+        bid_top, ask_top = self.touch()
+        levels = self.book_levels
+        self._trim(is_bid=True, keep_low=bid_top - levels + 1, keep_high=bid_top)
+        self._trim(is_bid=False, keep_low=ask_top, keep_high=ask_top + levels - 1)
+        for is_bid in (True, False):
+            side = self.book.side(is_bid=is_bid)
+            for index in range(levels):
+                ticks = bid_top - index if is_bid else ask_top + index
+                if ticks <= 0:
+                    break
+                level = side.levels.get(ticks)
+                empty = level is None or not any(e.order is None for e in level.entries)
+                if empty and self._wanted(ticks, index):
+                    self.book.set_synthetic(ticks, self._size(index), is_bid=is_bid)
+            for _ in range(PERTURB_PER_STEP):
+                index = self.rng.randrange(DENSE_LEVELS)
+                ticks = bid_top - index if is_bid else ask_top + index
+                if ticks > 0:
+                    self.book.set_synthetic(ticks, self._size(index), is_bid=is_bid)
+
+    def _trim(self, *, is_bid: bool, keep_low: int, keep_high: int) -> None:
+        side = self.book.side(is_bid=is_bid)
+        prices = side.prices
+        outside = prices[: bisect.bisect_left(prices, keep_low)]
+        outside += prices[bisect.bisect_right(prices, keep_high) :]
+        for ticks in outside:
+            if side.synthetic_lots(ticks):
+                self.book.set_synthetic(ticks, 0, is_bid=is_bid)
+
+    def taker_orders(
+        self, rate_per_s: float, dt_s: float, size_levels: float
+    ) -> list[tuple[bool, int]]:
+        """Poisson taker market orders for this step: ``(is_buy, lots)``."""
+        expected = rate_per_s * dt_s
+        if expected <= 0:
+            return []
+        count, threshold, product = 0, math.exp(-expected), self.rng.random()
+        while product > threshold and count < 1000:
+            count += 1
+            product *= self.rng.random()
+        mean = self.mean_level_lots * size_levels
+        return [
+            (self.rng.random() < 0.5, max(1, round(self.rng.expovariate(1.0 / mean))))
+            for _ in range(count)
+        ]
+
+    def record_trade(self, ticks: int, lots: int, now_ms: int) -> str:
+        """Update last price and 24h-style stats; returns Bybit's tick direction ``L``."""
+        previous = self.last_trade_ticks
+        direction = (
+            "PlusTick" if ticks > previous else "MinusTick" if ticks < previous else "ZeroPlusTick"
+        )
+        self.last_trade_ticks = ticks
+        self.high_ticks = max(self.high_ticks, ticks)
+        self.low_ticks = min(self.low_ticks, ticks)
+        self.trade_count += 1
+        self.volume_lots += lots
+        self.turnover += self.inst.price_dec(ticks) * self.inst.qty_dec(lots)
+        self.cts_ms = now_ms
+        return direction
+
+    def mark(self) -> Decimal:
+        return self.inst.price_dec(round(self.mid_ticks))

@@ -1,0 +1,83 @@
+"""Bybit wire basics: the REST envelope, retCodes and messages, and the JSON codec (orjson).
+
+An :class:`ApiError` is how a handler says "answer with this retCode": the REST layer turns it
+into the standard envelope with HTTP 200 (bybit-v5.md §3), exactly as Bybit reports request
+errors. Messages follow the field captures of bybit-v5.md §2 and §5.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+OK = 0
+SERVER_TIMEOUT = 10000
+PARAMS_ERROR = 10001
+TIMESTAMP_ERROR = 10002
+INVALID_KEY = 10003
+SIGN_ERROR = 10004
+TOO_MANY_VISITS = 10006
+SERVER_ERROR = 10016
+ROUTE_NOT_FOUND = 10017
+ORDER_NOT_EXISTS = 110001
+BALANCE_LINEAR = 110007
+REDUCE_ONLY_ZERO = 110017
+TOO_MANY_ORDERS = 110020
+AMEND_QTY_BELOW_FILLED = 110064
+DUPLICATE_LINK_ID = 110072
+NOTIONAL_TOO_LOW = 110094
+SPOT_BALANCE = 170131
+SPOT_PRICE_DECIMALS = 170134
+SPOT_QTY_TOO_LOW = 170136
+SPOT_QTY_DECIMALS = 170137
+SPOT_VALUE_TOO_LOW = 170140
+SPOT_DUPLICATE_LINK_ID = 170141
+SPOT_ORDER_NOT_EXISTS = 170213
+
+MESSAGES = {
+    SERVER_TIMEOUT: "Server Timeout",
+    INVALID_KEY: "API key is invalid.",
+    TOO_MANY_VISITS: "Too many visits. Exceeded the API Rate Limit.",
+    SERVER_ERROR: "Internal server error.",
+    ROUTE_NOT_FOUND: "route not found",
+    BALANCE_LINEAR: "ab not enough for new order",
+    TOO_MANY_ORDERS: "too many open orders",
+    DUPLICATE_LINK_ID: "OrderLinkedID is duplicate",
+    NOTIONAL_TOO_LOW: "the order value is below the minimum order value",
+    SPOT_BALANCE: "Insufficient balance.",
+    SPOT_PRICE_DECIMALS: "Order price decimal too long.",
+    SPOT_QTY_TOO_LOW: "Order quantity is lower than the minimum.",
+    SPOT_QTY_DECIMALS: "Order quantity has too many decimals.",
+    SPOT_VALUE_TOO_LOW: "Order value exceeded lower limit.",
+    SPOT_DUPLICATE_LINK_ID: "Duplicate clientOrderId.",
+    SPOT_ORDER_NOT_EXISTS: "Order does not exist.",
+}
+
+
+class ApiError(Exception):
+    """Answer the request with ``code``/``message`` in the Bybit envelope."""
+
+    def __init__(self, code: int, message: str | None = None) -> None:
+        super().__init__(message or MESSAGES.get(code, "error"))
+        self.code = code
+        self.message = message or MESSAGES.get(code, "error")
+
+
+def params_error(detail: str) -> ApiError:
+    return ApiError(PARAMS_ERROR, f"params error: {detail}")
+
+
+def envelope(result: Any, now_ms: int, *, code: int = OK, message: str = "OK") -> bytes:
+    """The REST envelope as JSON bytes."""
+    return orjson.dumps(
+        {"retCode": code, "retMsg": message, "result": result, "retExtInfo": {}, "time": now_ms}
+    )
+
+
+def dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj)
+
+
+def loads(data: bytes | str) -> Any:
+    return orjson.loads(data)
