@@ -9,7 +9,8 @@ and ``minNotionalValue`` (bybit-v5.md §4 instruments-info).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -36,6 +37,13 @@ class Instrument:
     min_qty: Decimal
     max_qty: Decimal
     min_notional: Decimal
+    price_scale: int = field(init=False)
+    tick_units: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        scale = _scale_of(self.tick_size)
+        object.__setattr__(self, "price_scale", scale)
+        object.__setattr__(self, "tick_units", int(self.tick_size.scaleb(scale)))
 
     @classmethod
     def from_wire(cls, item: dict[str, Any]) -> Instrument:
@@ -53,18 +61,21 @@ class Instrument:
         )
 
     # ---- prices -------------------------------------------------------------------------
-    @property
-    def price_scale(self) -> int:
-        return _scale_of(self.tick_size)
-
-    @property
-    def tick_units(self) -> int:
-        """The tick in units of ``10**-price_scale`` (``"0.10"`` -> scale 1, 1 unit)."""
-        return int(self.tick_size.scaleb(self.price_scale))
-
     def price_to_ticks(self, price: str) -> int:
         """Wire price to ticks, rounding down (a bid-side convention; exact on valid prices)."""
         return parse_units(price, self.price_scale) // self.tick_units
+
+    def tick_parser(self) -> Callable[[str], int]:
+        """A specialised :meth:`price_to_ticks` for the hot path (one per book)."""
+        scale, units = self.price_scale, self.tick_units
+        pad = ["0" * (scale - n) for n in range(scale + 1)]
+
+        def to_ticks(price: str) -> int:
+            whole, _, frac = price.partition(".")
+            frac = frac[:scale] if len(frac) >= scale else frac + pad[len(frac)]
+            return int(whole + frac) // units
+
+        return to_ticks
 
     def ticks_to_price(self, ticks: int) -> str:
         """Ticks to a wire string at the tick's precision (``950001`` -> ``"95000.1"``)."""

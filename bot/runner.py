@@ -31,7 +31,7 @@ from bot.metrics import BotMetrics, MetricsServer
 from bot.orders import OrderManager
 from bot.risk import RiskManager
 from bot.secrets import Credentials
-from bot.strategy import Cancel, desired_quotes, plan
+from bot.strategy import Cancel, QuoteDecider
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,8 @@ class Bot:
 
     async def _trade(self, rest: BybitRest) -> None:
         instrument = await self._startup(rest)
-        self.book = OrderBook(instrument.symbol, instrument.price_to_ticks)
+        self.book = OrderBook(instrument.symbol, instrument.tick_parser())
+        self.decider = QuoteDecider(self.cfg.strategy, self.cfg.risk, instrument)
         orders = self.orders = OrderManager(
             rest,
             instrument,
@@ -323,16 +324,10 @@ class Bot:
         if kill:
             self.request_stop(kill, 1)
             return
-        desired = desired_quotes(
-            book.best_bid,
-            book.best_ask,
-            orders.ledger.position,
-            self.cfg.strategy,
-            self.cfg.risk,
-            orders.instrument,
+        actions = self.decider.decide(
+            book.best_bid, book.best_ask, orders.ledger.position, orders.live_quotes()
         )
-        tolerance = self.cfg.strategy.refresh_tolerance_ticks
-        for action in plan(desired, orders.live_quotes(), tolerance):
+        for action in actions:
             orders.submit(action, self._book_rx_s)
 
     # ---- housekeeping -------------------------------------------------------------------------

@@ -91,6 +91,28 @@ def desired_quotes(
     return quotes
 
 
+class QuoteDecider:
+    """:func:`desired_quotes` memoised on its inputs: most deltas don't move the touch."""
+
+    def __init__(self, strategy: StrategyConfig, risk: RiskConfig, instrument: Instrument) -> None:
+        self.strategy, self.risk, self.instrument = strategy, risk, instrument
+        self._key: tuple[int, int, Decimal] | None = None
+        self._quotes: list[Quote] = []
+
+    def decide(
+        self, best_bid: int, best_ask: int, position: Decimal, live: list[LiveQuote]
+    ) -> list[Action]:
+        key = (best_bid, best_ask, position)
+        if key != self._key:
+            self._quotes = desired_quotes(
+                best_bid, best_ask, position, self.strategy, self.risk, self.instrument
+            )
+            self._key = key
+        if not live:
+            return [Create(q) for q in self._quotes]
+        return plan(self._quotes, live, self.strategy.refresh_tolerance_ticks)
+
+
 def plan(desired: list[Quote], live: list[LiveQuote], tolerance_ticks: int) -> list[Action]:
     """Actions turning ``live`` into ``desired``: keep close ones, amend far ones, cancel extra."""
     wanted = {(q.side, q.level): q for q in desired}
