@@ -8,8 +8,9 @@ all, and when it is not the check warns at once, naming the packages it could no
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from checks.audit import evaluate, load_ignore_rules, run_pip_audit
+from checks.audit import AuditReport, evaluate, load_ignore_rules, run_pip_audit
 from checks.base import Check, Outcome
 from checks.context import CheckContext
 
@@ -19,9 +20,16 @@ class DependencyAuditCheck(Check):
     description = "pip-audit of the installed environment under the audit policy"
     timeout_s = 90.0
 
+    def __init__(self, audit: Callable[[CheckContext], AuditReport] | None = None) -> None:
+        # ``audit`` stands in for pip-audit + the service in tests (no service reachable here).
+        self._audit = audit or self._pip_audit
+
+    def _pip_audit(self, ctx: CheckContext) -> AuditReport:
+        return run_pip_audit(timeout_s=self.timeout_s - 5, env=dict(ctx.env))
+
     def run(self, ctx: CheckContext) -> Outcome:
         rules = load_ignore_rules(ctx.audit_ignore_file)
-        report = run_pip_audit(timeout_s=self.timeout_s - 5, env=dict(ctx.env))
+        report = self._audit(ctx)
         verdict = evaluate(report, rules, dt.datetime.now(dt.UTC).date())
         fix = None
         if verdict.judged or verdict.expired_rules:

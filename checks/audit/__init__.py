@@ -10,6 +10,7 @@ from checks.audit.pip_audit import (
     AuditError,
     AuditReport,
     Vulnerability,
+    load_pip_audit_json,
     parse_pip_audit_json,
     run_pip_audit,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Vulnerability",
     "evaluate",
     "load_ignore_rules",
+    "load_pip_audit_json",
     "parse_pip_audit_json",
     "run_pip_audit",
 ]

@@ -27,9 +27,11 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from checks.base import CheckError
+from soakctl.errors import InputError
 
 PYPI_JSON = "https://pypi.org/pypi/{name}/{version}/json"
 
@@ -168,4 +170,21 @@ def run_pip_audit(
     report = parse_pip_audit_json(data)
     if report.not_audited and not report.audited:
         report.service_error = "the vulnerability service knew none of the installed packages"
+    return report
+
+
+def load_pip_audit_json(path: Path) -> AuditReport:
+    """A report from a saved ``pip-audit -f json`` file; unreadable or malformed: InputError."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InputError(f"{path}: not JSON: {exc}") from None
+    try:
+        report = parse_pip_audit_json(data)
+    except (AuditError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{path}: not pip-audit JSON output: {exc}") from None
+    if report.not_audited and not report.audited:
+        report.service_error = "the vulnerability service knew none of the packages"
     return report

@@ -13,7 +13,13 @@ from typing import Annotated
 
 import typer
 
-from checks.audit import AuditVerdict, evaluate, load_ignore_rules, run_pip_audit
+from checks.audit import (
+    AuditVerdict,
+    evaluate,
+    load_ignore_rules,
+    load_pip_audit_json,
+    run_pip_audit,
+)
 from checks.base import Status
 from soakctl.cli.ui import emit_json
 
@@ -54,10 +60,16 @@ def audit(
     timeout_s: Annotated[
         float, typer.Option("--timeout", help="Give up on the service after this many seconds.")
     ] = 120.0,
+    input_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--input", help="Judge a saved `pip-audit -f json` output instead of running pip-audit."
+        ),
+    ] = None,
 ) -> None:
     """Audit installed dependencies for known vulnerabilities (exit 1 if one blocks)."""
     rules = load_ignore_rules(ignore_file)
-    report = run_pip_audit(timeout_s=timeout_s)
+    report = load_pip_audit_json(input_file) if input_file else run_pip_audit(timeout_s=timeout_s)
     verdict = evaluate(report, rules, dt.datetime.now(dt.UTC).date())
     if json_out:
         emit_json(_as_json(verdict))
