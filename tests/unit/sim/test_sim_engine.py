@@ -1,0 +1,237 @@
+"""The matching engine in fake time: post-only rules, maker fills with rebates, partial fills,
+the cancel/fill race, amend priority, IOC/FOK, positions and wallet."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bot.sim.clock import FakeClock
+from bot.sim.config import SimConfig
+from bot.sim.engine import Exchange, OrderRequest
+from bot.sim.instruments import Category
+from bot.sim.validate import parse_create
+from bot.sim.wire import ApiError
+
+
+class Events:
+    def __init__(self, exchange: Exchange) -> None:
+        self.items: list[tuple[str, dict[str, Any]]] = []
+        self.trades: list[dict[str, Any]] = []
+        exchange.on_private = lambda topic, data: self.items.extend((topic, d) for d in data)
+        exchange.on_trades = lambda inst, trades: self.trades.extend(trades)
+
+    def of(self, topic: str) -> list[dict[str, Any]]:
+        return [d for t, d in self.items if t == topic]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def exchange(clock: FakeClock) -> Exchange:
+    return Exchange(SimConfig(seed=7), clock)
+
+
+def req(exchange: Exchange, **params: Any) -> OrderRequest:
+    base = {"category": "linear", "symbol": "BTCUSDT", "orderType": "Limit", "qty": "0.001"}
+    return parse_create(exchange, {**base, **params})
+
+
+def best(exchange: Exchange, category: Category = Category.LINEAR) -> tuple[Decimal, Decimal]:
+    market = exchange.markets[(category, "BTCUSDT")]
+    bid, ask = market.book.bids.best(), market.book.asks.best()
+    assert bid is not None and ask is not None
+    return market.inst.price_dec(bid), market.inst.price_dec(ask)
+
+
+def test_post_only_crossing_is_acked_then_cancelled_linear(exchange: Exchange) -> None:
+    events = Events(exchange)
+    _, ask = best(exchange)
+    order = exchange.place(req(exchange, side="Buy", price=str(ask), timeInForce="PostOnly"))
+    assert order.order_id  # the ack carries an id: the create call did not fail
+    (push,) = events.of("order")
+    assert push["orderStatus"] == "Cancelled"
+    assert push["rejectReason"] == "EC_PostOnlyWillTakeLiquidity"
+    assert (push["cancelType"], push["leavesQty"], push["cumExecQty"]) == (
+        "UNKNOWN",
+        "0.000",
+        "0.000",
+    )
+    assert events.of("execution") == []
+    assert exchange.open_count == 0
+
+
+def test_post_only_crossing_is_rejected_on_spot(exchange: Exchange) -> None:
+    events = Events(exchange)
+    bid, _ = best(exchange, Category.SPOT)
+    exchange.account.balances["BTC"] = Decimal(1)
+    request = parse_create(
+        exchange,
+        {
+            "category": "spot",
+            "symbol": "BTCUSDT",
+            "side": "Sell",
+            "orderType": "Limit",
+            "qty": "0.001",
+            "price": str(bid),
+            "timeInForce": "PostOnly",
+        },
+    )
+    exchange.place(request)
+    (push,) = events.of("order")
+    assert (push["orderStatus"], push["rejectReason"]) == (
+        "Rejected",
+        "EC_PostOnlyWillTakeLiquidity",
+    )
+
+
+def test_resting_maker_filled_by_taker_flow_earns_rebate(
+    exchange: Exchange, clock: FakeClock
+) -> None:
+    events = Events(exchange)
+    bid, _ = best(exchange)
+    order = exchange.place(
+        req(
+            exchange,
+            side="Buy",
+            price=str(bid),
+            qty="0.005",
+            timeInForce="PostOnly",
+            orderLinkId="mk-1",
+        )
+    )
+    market = exchange.markets[(Category.LINEAR, "BTCUSDT")]
+    level = market.book.bids.levels[market.book.bids.best() or 0]
+    ahead = sum(e.lots for e in level.entries if e.order is None)
+    # A taker sell that eats the queue ahead of us and 2 of our 5 lots: a partial maker fill.
+    exchange.taker_trade(market, is_buy=False, lots=ahead + 2, now=clock.now_ms())
+    exchange.flush()
+    (execution,) = events.of("execution")
+    assert execution["isMaker"] is True
+    assert Decimal(execution["execFee"]) < 0 and Decimal(execution["feeRate"]) == Decimal(
+        "-0.00005"
+    )
+    assert execution["execQty"] == "0.002" and execution["orderLinkId"] == "mk-1"
+    assert order.status == "PartiallyFilled"
+    assert Decimal(execution["execFee"]) == Decimal(execution["execValue"]) * Decimal("-0.00005")
+    wallet = events.of("wallet")[-1]
+    assert Decimal(wallet["coin"][0]["walletBalance"]) == Decimal(100_000) - Decimal(
+        execution["execFee"]
+    )
+    position = events.of("position")[-1]
+    assert (position["side"], position["size"]) == ("Buy", "0.002")
+
+
+def test_queue_priority_is_price_then_time(exchange: Exchange, clock: FakeClock) -> None:
+    bid, _ = best(exchange)
+    first = exchange.place(req(exchange, side="Buy", price=str(bid), qty="0.001"))
+    second = exchange.place(req(exchange, side="Buy", price=str(bid), qty="0.001"))
+    market = exchange.markets[(Category.LINEAR, "BTCUSDT")]
+    entries = market.book.bids.levels[market.book.bids.best() or 0].entries
+    users = [e.order for e in entries if e.order is not None]
+    assert users == [first, second]
+
+
+def test_cancel_after_fill_reports_second_filled_message(
+    exchange: Exchange, clock: FakeClock
+) -> None:
+    events = Events(exchange)
+    bid, _ = best(exchange)
+    order = exchange.place(
+        req(exchange, side="Buy", price=str(bid), qty="0.001", timeInForce="PostOnly")
+    )
+    market = exchange.markets[(Category.LINEAR, "BTCUSDT")]
+    exchange.taker_trade(market, is_buy=False, lots=10_000, now=clock.now_ms())
+    exchange.flush()
+    assert order.status == "Filled"
+    clock.advance(10)  # within the race window: the cancel crossed the fill in flight
+    exchange.cancel(order.instrument, order.order_id, "")
+    filled = [d for d in events.of("order") if d["orderStatus"] == "Filled"]
+    assert [(d["cancelType"], d["rejectReason"]) for d in filled] == [
+        ("UNKNOWN", "EC_NoError"),
+        ("CancelByUser", "EC_OrigClOrdIDDoesNotExist"),
+    ]
+    clock.advance(1000)
+    with pytest.raises(ApiError) as err:
+        exchange.cancel(order.instrument, order.order_id, "")
+    assert err.value.code == 110001
+
+
+def test_ioc_fok_and_market(exchange: Exchange) -> None:
+    events = Events(exchange)
+    bid, ask = best(exchange)
+    exchange.place(req(exchange, side="Buy", price=str(bid - 50), timeInForce="IOC"))
+    exchange.place(req(exchange, side="Buy", price=str(ask), qty="5", timeInForce="FOK"))
+    pushes = events.of("order")
+    assert [(p["orderStatus"], p["rejectReason"]) for p in pushes] == [
+        ("Cancelled", "EC_NoImmediateQtyToFill"),
+        ("Cancelled", "EC_CancelForNoFullFill"),
+    ]
+    exchange.place(req(exchange, side="Sell", orderType="Market", qty="0.003"))
+    assert events.of("order")[-1]["orderStatus"] == "Filled"
+    assert all(e["isMaker"] is False and Decimal(e["execFee"]) > 0 for e in events.of("execution"))
+
+
+def test_amend_reprices_and_validates(exchange: Exchange) -> None:
+    bid, _ = best(exchange)
+    order = exchange.place(req(exchange, side="Buy", price=str(bid - 20), qty="0.002"))
+    exchange.amend(order, lots=3, price_ticks=order.price_ticks - 5)
+    assert (order.lots, order.is_open) == (3, True)
+    market = exchange.markets[(Category.LINEAR, "BTCUSDT")]
+    assert any(e.order is order for e in market.book.bids.levels[order.price_ticks].entries)
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"side": "Buy", "price": "95000.05"}, 10001),  # off tick
+        ({"side": "Buy", "price": "95000", "qty": "0.0015"}, 10001),  # off step
+        ({"side": "Buy", "price": "95000", "qty": "0.0001"}, 10001),  # below min qty
+        ({"side": "Buy", "price": "100", "qty": "0.001"}, 110094),  # below min notional
+        ({"side": "Hold", "price": "95000"}, 10001),
+        ({"side": "Buy", "price": "95000", "qty": ["1"]}, 10001),
+        ({"side": "Buy", "price": "95000", "category": "inverse"}, 10001),
+        ({"side": "Buy", "price": "95000", "qty": "1000"}, 110007),  # margin > balance
+        ({"side": "Sell", "price": "95000", "reduceOnly": True}, 110017),
+    ],
+)
+def test_create_validation(exchange: Exchange, params: dict[str, Any], code: int) -> None:
+    with pytest.raises(ApiError) as err:
+        req(exchange, **params)
+    assert err.value.code == code
+
+
+def test_duplicate_order_link_id(exchange: Exchange) -> None:
+    bid, _ = best(exchange)
+    exchange.place(req(exchange, side="Buy", price=str(bid - 10), orderLinkId="dup"))
+    with pytest.raises(ApiError) as err:
+        req(exchange, side="Buy", price=str(bid - 10), orderLinkId="dup")
+    assert err.value.code == 110072
+
+
+def test_position_pnl_round_trip(exchange: Exchange) -> None:
+    exchange.place(req(exchange, side="Buy", orderType="Market", qty="0.010"))
+    exchange.place(req(exchange, side="Sell", orderType="Market", qty="0.010"))
+    position = exchange.account.position(exchange.instruments[(Category.LINEAR, "BTCUSDT")])
+    assert position.size == 0
+    fees = sum(Decimal(e["execFee"]) for e in exchange.account.executions)
+    assert (
+        exchange.account.balances["USDT"] == Decimal(100_000) + exchange.account.cum_realised - fees
+    )
+
+
+def test_market_step_is_deterministic_given_seed(clock: FakeClock) -> None:
+    def run() -> list[Any]:
+        exchange = Exchange(SimConfig(seed=42, taker_rate_per_s=20), clock)
+        for _ in range(50):
+            exchange.step(0.1)
+        return [
+            (m.mid_ticks, m.book.bids.top(5), m.book.asks.top(5)) for m in exchange.markets.values()
+        ]
+
+    assert run() == run()
