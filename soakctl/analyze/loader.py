@@ -3,7 +3,8 @@
 The file is read in fixed-size blocks and split into lines, so memory stays bounded by the
 columns (8 bytes per value) plus one block: an over-long line (> ``MAX_LINE_BYTES``) is rejected
 as soon as it passes the limit, without being materialised. Each batch of lines is parsed with
-one ``orjson.loads`` call on ``[line,line,...]`` (the fast path); any anomaly sends that batch to
+``map(orjson.loads, lines)`` and rows with identical keys become a matrix in one
+numpy call (the fast path); any anomaly sends that batch to
 the per-line slow path, which names the file, line and key that are wrong.
 
 Decisions (documented in docs/soak-criteria.md):
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -139,15 +141,13 @@ def _check_object(path: Path, lineno: int, obj: dict[str, Any]) -> None:
 
 def _fast_objects(batch: _Batch) -> list[dict[str, Any]] | None:
     lines = [ln for ln in batch.lines if ln]
-    if not lines:
-        return []
     try:
-        objs = orjson.loads(b"[" + b",".join(lines) + b"]")
+        objs = list(map(orjson.loads, lines))
     except orjson.JSONDecodeError:
         return None
-    if len(objs) != len(lines) or not all(type(o) is dict for o in objs):
+    if objs and set(map(type, objs)) != {dict}:
         return None
-    return objs  # type: ignore[no-any-return]
+    return objs
 
 
 class _Columns:
@@ -161,17 +161,10 @@ class _Columns:
     def add(self, objs: list[dict[str, Any]]) -> bool:
         """Append a batch; False when a value is unusable (the caller re-checks line by line)."""
         n = len(objs)
-        keys = set().union(*map(dict.keys, objs)) & _KNOWN
-        if not all(k in keys for k in REQUIRED_FIELDS):
-            return False
-        arrays: dict[str, np.ndarray] = {}
-        try:
-            for key in keys:
-                col = np.array([o.get(key) for o in objs], dtype=np.float64)
-                if col.ndim != 1:
-                    return False
-                arrays[key] = col
-        except (TypeError, ValueError):
+        arrays = _uniform_columns(objs, _KNOWN)
+        if arrays is None:
+            arrays = _general_columns(objs)
+        if arrays is None or not all(k in arrays for k in REQUIRED_FIELDS):
             return False
         for key, col in arrays.items():
             with np.errstate(invalid="ignore"):
@@ -181,32 +174,93 @@ class _Columns:
                 return False
         if np.any(arrays["ts"] == 0):
             return False
+        metrics = [o.get("metrics") for o in objs]
+        if not set(map(type, metrics)) <= {dict, type(None)}:
+            return False
         for key in set(self.parts) | set(arrays):
             col = arrays.get(key)
             if col is None:
                 col = np.full(n, np.nan)
-            self.parts.setdefault(key, [np.full(self.rows, np.nan)] if self.rows else []).append(
-                col
-            )
-        self._add_metrics([o.get("metrics") for o in objs])
+            prev = [np.full(self.rows, np.nan)] if self.rows else []
+            self.parts.setdefault(key, prev).append(col)
+        self._add_metrics(metrics)
         self.rows += n
         return True
 
     def _add_metrics(self, metrics: list[Any]) -> None:
         present = [m for m in metrics if m]
-        names = set().union(*map(dict.keys, present)) if present else set()
-        for name in set(self.metric_parts) | names:
+        if not present and not self.metric_parts:
+            return
+        arrays = _uniform_columns(metrics, None) if len(present) == len(metrics) else None
+        if arrays is None:
+            arrays = _general_metric_columns(metrics, present)
+        for name in set(self.metric_parts) | set(arrays):
             if name not in self.metric_parts and len(self.metric_parts) >= MAX_METRIC_SERIES:
                 continue
-            values = [m.get(name) if m else None for m in metrics]
-            col = np.array(
-                [v if isinstance(v, int | float) and not isinstance(v, bool) else np.nan
-                 for v in values], dtype=np.float64,
-            )
+            col = arrays.get(name)
+            if col is None:
+                col = np.full(len(metrics), np.nan)
             col[~np.isfinite(col)] = np.nan
             new = self.rows and name not in self.metric_parts
             prev = [np.full(self.rows, np.nan)] if new else []
             self.metric_parts.setdefault(name, prev).append(col)
+
+
+def _uniform_columns(
+    objs: list[Any], known: frozenset[str] | None
+) -> dict[str, np.ndarray] | None:
+    """Fast path for the common batch where every object has the same keys (one writer).
+
+    ``itemgetter`` pulls all fields of a row in C and numpy converts the rows at once; None
+    sends the batch to the general path (mixed keys, strings, nested values).
+    """
+    first = objs[0] if objs else None
+    if not isinstance(first, dict):
+        return None
+    keys = [k for k in first if (known is None or k in known)]
+    if len(keys) < 2:
+        return None
+    others = [k for k in first if k not in keys]
+    try:
+        # Same size and every key of the first row present: the same key set on every row.
+        if set(map(type, objs)) != {dict} or len(set(map(len, objs))) != 1:
+            return None
+        if others:
+            list(map(itemgetter(*others, *others), objs))
+        matrix = np.array(list(map(itemgetter(*keys), objs)), dtype=np.float64)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if matrix.ndim != 2:
+        return None
+    matrix = np.ascontiguousarray(matrix.T)
+    return dict(zip(keys, matrix, strict=True))
+
+
+def _general_columns(objs: list[dict[str, Any]]) -> dict[str, np.ndarray] | None:
+    keys = set().union(*map(dict.keys, objs)) & _KNOWN
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        for key in keys:
+            col = np.array([o.get(key) for o in objs], dtype=np.float64)
+            if col.ndim != 1:
+                return None
+            arrays[key] = col
+    except (TypeError, ValueError):
+        return None
+    return arrays
+
+
+def _general_metric_columns(metrics: list[Any], present: list[dict[str, Any]]
+                            ) -> dict[str, np.ndarray]:
+    names = set().union(*map(dict.keys, present)) if present else set()
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        values = [m.get(name) if m else None for m in metrics]
+        out[name] = np.array(
+            [v if isinstance(v, int | float) and not isinstance(v, bool) else np.nan
+             for v in values], dtype=np.float64,
+        )
+    return out
 
 
 def load_samples(path: Path, warn: Warn | None = None) -> Samples:

@@ -1,0 +1,100 @@
+"""The leak detector on shapes with a known truth (dev-set shapes and the held-back kinds).
+
+Each shape is drawn a few times with fixed seeds: the detector must be right on every draw.
+The broad statistical check (hundreds of traces) lives in benchmarks/bench_analyze.py.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+
+import numpy as np
+import pytest
+import tracegen
+
+from soakctl.analyze.leak import detect_leak
+
+MIB = 1 << 20
+THRESHOLD = 10 * MIB
+
+
+def _judge(tr: tracegen.Trace):  # type: ignore[no-untyped-def]
+    return detect_leak("rss_bytes", tr.ts, tr.rss, THRESHOLD, tr.restarts, scale=1 / MIB,
+                       unit="MiB")
+
+
+@pytest.mark.parametrize("shape", tracegen.SHAPES, ids=lambda s: s.__name__)
+def test_held_back_shapes(shape) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(zlib.crc32(shape.__name__.encode()))
+    for _ in range(3):
+        tr = shape(rng)
+        res = _judge(tr)
+        assert res.detected == tr.leak, (tr.shape, res.status, res.reason)
+        if tr.leak:
+            assert res.slope_per_h is not None
+            assert res.slope_per_h / MIB == pytest.approx(tr.slope_mib_per_h, rel=0.25)
+
+
+def test_linear_leak_slope_and_interval_cover_the_truth() -> None:
+    gen = np.random.default_rng(1)
+    t = 1.78e9 + np.arange(7200.0)
+    y = 200 * MIB + 30 * MIB * (t - t[0]) / 3600 + gen.normal(0, 2 * MIB, t.size)
+    res = detect_leak("rss_bytes", t, y, THRESHOLD)
+    assert res.status == "leak"
+    assert res.ci_per_h is not None
+    assert res.ci_per_h[0] <= 30 * MIB <= res.ci_per_h[1]
+    assert res.warmup_s == 0
+
+
+def test_warm_up_is_found_and_excluded() -> None:
+    gen = np.random.default_rng(2)
+    t = 1.78e9 + np.arange(7200.0)
+    el = t - t[0]
+    y = 100 * MIB + 250 * MIB * (1 - np.exp(-el / 400)) + gen.normal(0, 2 * MIB, t.size)
+    res = detect_leak("rss_bytes", t, y, THRESHOLD)
+    assert res.status == "no_leak", res.reason
+    assert 600 < res.warmup_s <= 3600
+
+
+def test_glaring_leak_in_a_short_run_is_a_leak() -> None:
+    gen = np.random.default_rng(3)
+    t = 1.78e9 + np.arange(0.0, 300.0)  # five minutes
+    y = 100 * MIB + 600 * MIB * (t - t[0]) / 3600 + gen.normal(0, 2 * MIB, t.size)
+    assert detect_leak("rss_bytes", t, y, THRESHOLD).status == "leak"
+
+
+def test_too_little_data_is_inconclusive_with_a_reason() -> None:
+    t = 1.78e9 + np.arange(4.0)
+    res = detect_leak("rss_bytes", t, np.full(4, 100.0 * MIB), THRESHOLD)
+    assert res.status == "inconclusive"
+    assert "samples" in res.reason
+
+
+def test_short_noisy_run_is_inconclusive_not_pass() -> None:
+    gen = np.random.default_rng(4)
+    t = 1.78e9 + np.arange(0.0, 600.0)  # ten minutes, 10 MiB noise
+    y = 100 * MIB + gen.normal(0, 10 * MIB, t.size)
+    res = detect_leak("rss_bytes", t, y, THRESHOLD)
+    assert res.status == "inconclusive"
+    assert "straddles" in res.reason
+
+
+def test_constant_integer_series_is_no_leak() -> None:
+    t = 1.78e9 + np.arange(0.0, 3600.0)
+    res = detect_leak("num_threads", t, np.full(t.size, 12.0), 5.0)
+    assert res.status == "no_leak"
+    assert res.slope_per_h == 0
+
+
+def test_fd_leak_is_found_in_an_integer_series() -> None:
+    t = 1.78e9 + np.arange(0.0, 7200.0, 5.0)
+    fds = 40 + np.floor((t - t[0]) / 60)  # one more fd a minute: 60/h
+    assert detect_leak("num_fds", t, fds, 10.0).status == "leak"
+
+
+def test_nan_values_are_ignored() -> None:
+    t = 1.78e9 + np.arange(0.0, 3600.0)
+    y = 100 * MIB + 50 * MIB * (t - t[0]) / 3600
+    y[::3] = np.nan
+    assert detect_leak("rss_bytes", t, y, THRESHOLD).status == "leak"
