@@ -30,6 +30,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from checks.base import CheckError
 from soakctl.errors import InputError
 
@@ -94,7 +96,8 @@ def parse_pip_audit_json(data: Any) -> AuditReport:
 def installed_packages() -> list[tuple[str, str]]:
     """(name, version) of every distribution in this environment, sorted by name."""
     found = {
-        (dist.metadata["Name"] or "?").lower(): dist.version for dist in metadata.distributions()
+        canonicalize_name(dist.metadata["Name"] or "?"): dist.version
+        for dist in metadata.distributions()
     }
     return sorted(found.items())
 
