@@ -400,11 +400,16 @@ class OrderManager:
                 order.state = OrderState.UNKNOWN
         await self.sync_position()
 
-    async def sync_position(self) -> None:
+    async def sync_position(self, *, initial: bool = False) -> None:
+        """Position from REST; ``initial`` also books the inherited position at its average
+        price, so PnL (and the drawdown kill switch) starts at that position's unrealised PnL."""
         page = await self.rest.get("/v5/position/list", self._query())
         for item in page.get("list") or []:
             if item.get("symbol") == self.symbol:
                 self._set_position(item)
+                if initial:
+                    avg = Decimal(str(item.get("avgPrice") or item.get("entryPrice") or "0"))
+                    self.ledger.cash = -self.ledger.position * avg
         self._publish()
 
     async def cancel_all(self, timeout_s: float) -> int:

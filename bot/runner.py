@@ -158,7 +158,7 @@ class Bot:
             category=self.cfg.exchange.category,
         )
         try:
-            await orders.sync_position()
+            await orders.sync_position(initial=True)
             strays = len(await orders.open_on_venue())
             if strays:
                 logger.warning("startup: %d open orders from an earlier run: cancelling", strays)

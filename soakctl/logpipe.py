@@ -43,6 +43,7 @@ class RotatingLogFile:
         self._size = path.stat().st_size
         self._rotated_bytes = sum(p.stat().st_size for p in self.rotated_files())
         self.lines = 0
+        self._dirty = False
 
     def rotated_files(self) -> list[Path]:
         """Existing rotated files, newest first."""
@@ -67,6 +68,7 @@ class RotatingLogFile:
             self._file.write(data)
             self._size += len(data)
             self.lines += 1
+            self._dirty = True
 
     def _rotate(self) -> None:
         assert self._file is not None
@@ -96,9 +98,13 @@ class RotatingLogFile:
             return oldest
 
     def flush(self) -> None:
+        """Push buffered lines to the OS; free when nothing was written since the last flush."""
+        if not self._dirty:
+            return
         with self._lock:
             if self._file is not None:
                 self._file.flush()
+            self._dirty = False
 
     def close(self) -> None:
         with self._lock:

@@ -104,6 +104,24 @@ class LinuxProcReader:
     def uss_bytes(self, pid: int) -> int | None:
         return _psutil_uss(pid)
 
+    def sys_cpu_times(self) -> tuple[float, float]:
+        """(busy, total) jiffies of all CPUs, from the first line of ``/proc/stat``."""
+        data = _read_small("/proc/stat")
+        if not data:
+            return _psutil_cpu_times()
+        # cpu user nice system idle iowait irq softirq steal guest guest_nice
+        values = [int(v) for v in data[: data.index(b"\n")].split()[1:9]]
+        idle = values[3] + values[4]
+        return float(sum(values) - idle), float(sum(values))
+
+    def sys_mem_available(self) -> int:
+        data = _read_small("/proc/meminfo")
+        if data:
+            start = data.find(b"MemAvailable:")
+            if start >= 0:
+                return int(data[start + 13 : data.index(b"kB", start)]) * 1024
+        return int(psutil.virtual_memory().available)
+
 
 class PsutilProcReader:
     """Readings through psutil (Windows, macOS, or Linux without procfs access)."""
@@ -175,6 +193,19 @@ class PsutilProcReader:
 
     def uss_bytes(self, pid: int) -> int | None:
         return _psutil_uss(pid)
+
+    def sys_cpu_times(self) -> tuple[float, float]:
+        return _psutil_cpu_times()
+
+    def sys_mem_available(self) -> int:
+        return int(psutil.virtual_memory().available)
+
+
+def _psutil_cpu_times() -> tuple[float, float]:
+    times = psutil.cpu_times()
+    total = sum(times)
+    idle = times.idle + getattr(times, "iowait", 0.0)
+    return total - idle, total
 
 
 def _psutil_uss(pid: int) -> int | None:

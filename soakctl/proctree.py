@@ -25,6 +25,12 @@ class ProcReader(Protocol):
 
     def uss_bytes(self, pid: int) -> int | None: ...
 
+    def sys_cpu_times(self) -> tuple[float, float]:
+        """(busy, total) CPU time of the whole machine, any unit."""
+        ...
+
+    def sys_mem_available(self) -> int: ...
+
 
 class ProcessTree:
     def __init__(self, reader: ProcReader, root_pid: int | None = None) -> None:

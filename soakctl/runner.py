@@ -42,7 +42,7 @@ from soakctl.supervise import ExitInfo, ProcessHandle, Supervisor
 
 logger = logging.getLogger(__name__)
 
-TICK_S = 0.25  # how often exits are reaped between samples
+TICK_S = 0.5  # how often exits are reaped between samples
 DISK_LOW_REPEAT_S = 60.0
 AFTER_TIMEOUT_S = 300.0
 

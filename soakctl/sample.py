@@ -14,8 +14,6 @@ import shutil
 from collections.abc import Callable
 from typing import Any
 
-import psutil
-
 from soakctl.clock import Clock, SystemClock
 from soakctl.proctree import ProcessTree, ProcReader
 
@@ -47,7 +45,7 @@ class ProcessTreeSampler:
         self._prev_mono: float | None = None
         self._start_mono = self._clock.monotonic()
         self._count = 0
-        psutil.cpu_percent(None)  # prime the system-wide CPU counter
+        self._prev_sys = reader.sys_cpu_times()
 
     def sample(self) -> dict[str, Any]:
         now_mono = self._clock.monotonic()
@@ -99,8 +97,8 @@ class ProcessTreeSampler:
             zombies=len(readings) - len(live),
             io_read_bytes=io_read,
             io_write_bytes=io_write,
-            sys_cpu_percent=psutil.cpu_percent(None),
-            sys_mem_available_bytes=psutil.virtual_memory().available,
+            sys_cpu_percent=self._sys_cpu_percent(),
+            sys_mem_available_bytes=reader.sys_mem_available(),
             disk_free_bytes=_disk_free(self._disk_path),
             log_bytes=self._log_bytes() if self._log_bytes else 0,
             restarts=self._restarts() if self._restarts else 0,
@@ -110,6 +108,15 @@ class ProcessTreeSampler:
             if scraped is not None:
                 sample["metrics"] = scraped
         return sample
+
+    def _sys_cpu_percent(self) -> float:
+        """Machine-wide busy share since the last sample, 0..100 (like ``top``'s summary)."""
+        busy, total = self._reader.sys_cpu_times()
+        prev_busy, prev_total = self._prev_sys
+        self._prev_sys = (busy, total)
+        if total <= prev_total:
+            return 0.0
+        return round(100.0 * (busy - prev_busy) / (total - prev_total), 1)
 
 
 def _disk_free(path: str) -> int:

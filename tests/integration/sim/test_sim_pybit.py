@@ -18,9 +18,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def pybit_urls(sim: SimThread, monkeypatch: pytest.MonkeyPatch) -> SimThread:
     # The only change pybit needs: its URL templates, patched before constructing (§1).
-    monkeypatch.setattr(
-        unified_trading, "PUBLIC_WSS", sim.ws_url("/v5/public/{CHANNEL_TYPE}")
-    )
+    monkeypatch.setattr(unified_trading, "PUBLIC_WSS", sim.ws_url("/v5/public/{CHANNEL_TYPE}"))
     monkeypatch.setattr(unified_trading, "PRIVATE_WSS", sim.ws_url("/v5/private"))
     return sim
 
@@ -63,8 +61,14 @@ def test_pybit_orders_positions_wallet_executions(
     assert info["priceFilter"]["tickSize"] == "0.10"
 
     placed = session.place_order(
-        category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.002",
-        price=str(best_bid - 100), timeInForce="PostOnly", orderLinkId="pybit-1",
+        category="linear",
+        symbol="BTCUSDT",
+        side="Buy",
+        orderType="Limit",
+        qty="0.002",
+        price=str(best_bid - 100),
+        timeInForce="PostOnly",
+        orderLinkId="pybit-1",
     )
     assert placed["retCode"] == 0
     order_id = placed["result"]["orderId"]
@@ -76,13 +80,17 @@ def test_pybit_orders_positions_wallet_executions(
     assert [(o["orderLinkId"], o["price"], o["orderStatus"]) for o in listed] == [
         ("pybit-1", f"{best_bid - 90:.2f}", "New")
     ]
-    assert session.cancel_order(category="linear", symbol="BTCUSDT", orderLinkId="pybit-1")[
-        "result"
-    ]["orderId"] == order_id
+    assert (
+        session.cancel_order(category="linear", symbol="BTCUSDT", orderLinkId="pybit-1")["result"][
+            "orderId"
+        ]
+        == order_id
+    )
     assert session.get_open_orders(category="linear", symbol="BTCUSDT")["result"]["list"] == []
 
-    session.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Market",
-                        qty="0.010")
+    session.place_order(
+        category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.010"
+    )
     position = session.get_positions(category="linear", symbol="BTCUSDT")["result"]["list"][0]
     assert (position["side"], position["size"]) == ("Buy", "0.010")
     executions = session.get_executions(category="linear", symbol="BTCUSDT")["result"]["list"]
@@ -95,14 +103,22 @@ def test_pybit_orders_positions_wallet_executions(
     rates = session.get_fee_rates(category="linear", symbol="BTCUSDT")["result"]["list"][0]
     assert Decimal(rates["makerFeeRate"]) < 0
 
-    session.place_order(category="linear", symbol="BTCUSDT", side="Sell", orderType="Limit",
-                        qty="0.001", price=str(best_bid + 500), orderLinkId="pybit-2")
+    session.place_order(
+        category="linear",
+        symbol="BTCUSDT",
+        side="Sell",
+        orderType="Limit",
+        qty="0.001",
+        price=str(best_bid + 500),
+        orderLinkId="pybit-2",
+    )
     cancelled = session.cancel_all_orders(category="linear", symbol="BTCUSDT")["result"]
     assert [o["orderLinkId"] for o in cancelled["list"]] == ["pybit-2"]
 
 
 def test_pybit_websockets_book_and_private_pushes(
-    session: unified_trading.HTTP, pybit_urls: SimThread,
+    session: unified_trading.HTTP,
+    pybit_urls: SimThread,
     sockets: list[unified_trading.WebSocket],
 ) -> None:
     public = Collector()
@@ -122,18 +138,29 @@ def test_pybit_websockets_book_and_private_pushes(
     wait_for(lambda: pybit_urls.stats()["ws_private_clients"] == 1, what="private client")
     wait_for(
         lambda: pybit_urls.call(
-            lambda: all(c.topics == {"order", "execution"} for c in pybit_urls.sim.hub.conns
-                        if c.channel == "private")
+            lambda: all(
+                c.topics == {"order", "execution"}
+                for c in pybit_urls.sim.hub.conns
+                if c.channel == "private"
+            )
         ),
         what="private subscriptions",
     )
 
     bid = Decimal(session.get_orderbook(category="linear", symbol="BTCUSDT")["result"]["b"][0][0])
-    session.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit",
-                        qty="0.001", price=str(bid - 1000), timeInForce="PostOnly",
-                        orderLinkId="ws-1")
-    session.place_order(category="linear", symbol="BTCUSDT", side="Sell", orderType="Market",
-                        qty="0.001")
+    session.place_order(
+        category="linear",
+        symbol="BTCUSDT",
+        side="Buy",
+        orderType="Limit",
+        qty="0.001",
+        price=str(bid - 1000),
+        timeInForce="PostOnly",
+        orderLinkId="ws-1",
+    )
+    session.place_order(
+        category="linear", symbol="BTCUSDT", side="Sell", orderType="Market", qty="0.001"
+    )
     wait_for(lambda: private.topic("execution"), what="execution push")
     statuses = [d["orderStatus"] for m in private.topic("order") for d in m["data"]]
     assert "New" in statuses and "Filled" in statuses

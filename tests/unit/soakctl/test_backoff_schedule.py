@@ -73,6 +73,12 @@ class SlowReader:
     def uss_bytes(self, pid: int) -> int | None:
         return None
 
+    def sys_cpu_times(self) -> tuple[float, float]:
+        return self._real.sys_cpu_times()
+
+    def sys_mem_available(self) -> int:
+        return self._real.sys_mem_available()
+
 
 @pytest.mark.parametrize("cost_s", [0.0, 0.3])
 def test_schedule_has_no_drift_in_fake_time(tmp_path: Path, cost_s: float) -> None:

@@ -15,7 +15,9 @@ def _all_lines(path: Path, keep: int) -> list[bytes]:
     lines: list[bytes] = []
     for f in files:
         if f.exists():
-            lines.extend(f.read_bytes().splitlines(keepends=True))
+            parts = f.read_bytes().split(b"\n")
+            assert parts[-1] == b""  # every file ends on a whole line
+            lines.extend(part + b"\n" for part in parts[:-1])
     return lines
 
 
