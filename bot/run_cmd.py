@@ -108,7 +108,15 @@ async def _orders(cfg: BotConfig, creds: Credentials, cancel_all: bool) -> list[
         return [
             {
                 k: str(o.get(k, ""))
-                for k in ("orderId", "orderLinkId", "side", "price", "qty", "orderStatus")
+                for k in (
+                    "orderId",
+                    "orderLinkId",
+                    "side",
+                    "price",
+                    "qty",
+                    "orderStatus",
+                    "timeInForce",
+                )
             }
             for o in await manager.open_on_venue()
         ]

@@ -3,8 +3,9 @@
 Pure functions of the book top, the position and the config, so they are unit-tested without
 an exchange and benchmarked together with the book. Quotes are post-only at (or ``offset_ticks``
 behind) the touch on ``levels`` levels per side, skewed against inventory (a long position
-lowers both quotes by up to ``skew_ticks_at_limit``), never crossing the opposite touch, and the
-side that would push the position past ``max_position`` is not quoted. :func:`plan` diffs the
+lowers both quotes by up to ``skew_ticks_at_limit``), never crossing the opposite touch, and no
+quote is shown that could, if it and every other quote on its side filled, take the position
+past ``max_position``. :func:`plan` diffs the
 desired quotes against live orders and keeps any order within ``refresh_tolerance_ticks`` of
 its target so quotes don't churn on every tick.
 """
@@ -76,18 +77,22 @@ def desired_quotes(
     skew = int((ratio * strategy.skew_ticks_at_limit).to_integral_value())
     quotes: list[Quote] = []
     tick = instrument.tick_size
+    # Room left on each side if every quote on it filled: the position limit holds even then.
+    buy_room = risk.max_position - position
+    sell_room = risk.max_position + position
     for level in range(strategy.levels):
         away = strategy.offset_ticks + level * strategy.level_spacing_ticks
         bid = min(best_bid - away - skew, best_ask - 1)
         ask = max(best_ask + away - skew, best_bid + 1)
-        if position + strategy.order_qty <= risk.max_position and bid > 0:
+        if bid > 0:
             qty = instrument.quote_qty(strategy.order_qty, bid * tick)
-            if qty and position + qty <= risk.max_position:
+            if qty and qty <= buy_room:
                 quotes.append(Quote(Side.BUY, level, bid, qty))
-        if position - strategy.order_qty >= -risk.max_position:
-            qty = instrument.quote_qty(strategy.order_qty, ask * tick)
-            if qty and position - qty >= -risk.max_position:
-                quotes.append(Quote(Side.SELL, level, ask, qty))
+                buy_room -= qty
+        qty = instrument.quote_qty(strategy.order_qty, ask * tick)
+        if qty and qty <= sell_room:
+            quotes.append(Quote(Side.SELL, level, ask, qty))
+            sell_room -= qty
     return quotes
 
 
