@@ -36,6 +36,8 @@ FAULTS: dict[str, tuple[str, str]] = {
     "clock_skew_ms": ("int", "server clock offset for time, timestamps and the 10002 check"),
 }
 DEFAULT_DURATION_S = 5.0
+# A periodic fault with a duration starts its next period when the current one has ended.
+DURATION_OF = {"ws_stall_every_s": "ws_stall_s", "book_stale_every_s": "book_stale_s"}
 
 
 class FaultSpecError(ValueError):
@@ -163,7 +165,8 @@ class FaultState:
         periodic = self._periodic.get(name)
         if periodic is None or not applied:
             return
-        periodic.next_due = now + periodic.period_s
+        busy_s = self.duration_s(DURATION_OF[name]) if name in DURATION_OF else 0.0
+        periodic.next_due = now + busy_s + periodic.period_s
         self.injected[name] += 1
 
     def count(self, name: str) -> None:

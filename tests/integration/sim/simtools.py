@@ -119,8 +119,15 @@ class SimThread:
         return str(reply.json()["filledQty"])
 
 
+class RemoteSim:
+    """A simulator reached by URL only (e.g. a ``mmbot sim`` subprocess)."""
+
+    def __init__(self, rest_url: str) -> None:
+        self.rest_url = rest_url
+
+
 def signed(
-    server: SimThread,
+    server: SimThread | RemoteSim,
     method: str,
     path: str,
     params: dict[str, Any] | None = None,
