@@ -19,7 +19,7 @@ Steps, each robust to one failure mode of the least-squares slope:
 4. **One-off level shift**: when the window holds exactly one persistent jump (a single
    allocation that then stays flat), the window is split there like a restart; two or more
    jumps are a staircase and count as growth.
-5. **Trend test**: Sen's CI, widened by the Hamed–Rao autocorrelation factor (see ``trend``).
+5. **Trend test**: Sen's CI, widened for the residuals' autocorrelation (see ``trend``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ TARGET_BUCKETS = 200
 WARMUP_SIGMAS = 4.0
 SHIFT_SIGMAS = 6.0
 METHOD = ("Theil–Sen slope of bucket medians after warm-up, pooled within restart segments; "
-          "95 % CI widened for autocorrelation (Hamed–Rao)")
+          "95 % CI widened for autocorrelation")
 
 
 @dataclass
@@ -91,6 +91,12 @@ def _robust_sigma(x: np.ndarray) -> float:
 
 
 def _warmup_index(bt: np.ndarray, bm: np.ndarray, floor: float) -> int:
+    """First steady bucket: after the last early bucket off the late half's robust line.
+
+    Warm-up is smooth growth from the start, on one side of the line (below: caches filling;
+    above: flat before a late leak); it cannot run past a level shift that follows a flat
+    stretch (that is a step, judged by the step rule, not warm-up).
+    """
     n = bm.size
     if n < 2 * MIN_BUCKETS:
         return 0
@@ -99,30 +105,42 @@ def _warmup_index(bt: np.ndarray, bm: np.ndarray, floor: float) -> int:
     resid = bm - (fit.intercepts[0] + fit.slope * bt)
     sigma = max(_robust_sigma(resid[half:]), floor)
     out = np.flatnonzero(np.abs(resid[:half]) > WARMUP_SIGMAS * sigma)
-    return int(out[-1]) + 1 if out.size else 0
+    start = int(out[-1]) + 1 if out.size else 0
+    signs = np.sign(resid[:start])
+    if start and abs(float(signs.mean())) < 0.8:
+        return 0  # off the line on both sides: a slow cycle or noise, not a warm-up
+    for run_start, at in _shift_events(bm, floor):
+        if run_start > 0 and at < start:
+            return max(at - 1, 0)
+    return start
+
+
+def _shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, int]]:
+    """Persistent level shifts in ``y``: (first flagged index, bucket where the new level starts).
+
+    The level is the median of ``k`` buckets; a shift is a change of level between adjacent
+    ``k``-bucket windows that stands out from the typical change (a steady trend) by more than
+    ``SHIFT_SIGMAS`` robust sigmas of the bucket-to-bucket noise. A one-bucket spike is not one.
+    """
+    if y.size < 2 * k + 1:
+        return []
+    sigma = max(_robust_sigma(np.diff(y)) / np.sqrt(2.0), floor)
+    med = np.median(np.lib.stride_tricks.sliding_window_view(y, k), axis=1)
+    jump = med[k:] - med[:-k]  # jump[i]: level of buckets i+k.. vs buckets i..i+k-1
+    jump = jump - np.median(jump)
+    flags = np.diff(np.r_[0, (np.abs(jump) > SHIFT_SIGMAS * sigma).astype(np.int8), 0])
+    starts, ends = np.flatnonzero(flags == 1), np.flatnonzero(flags == -1)
+    return [(int(a), int(a + np.argmax(np.abs(jump[a:e])) + k))
+            for a, e in zip(starts, ends, strict=True)]
 
 
 def _split_one_shift(b: _Buckets, floor: float) -> tuple[np.ndarray, int]:
     """Split at a single persistent level shift; return the labels and the number of shifts."""
-    k = 3
     seg = b.seg.copy()
-    sigma = max(_robust_sigma(np.diff(b.y)) / np.sqrt(2.0), floor)
     events: list[int] = []
     for s in np.unique(b.seg):
         idx = np.flatnonzero(b.seg == s)
-        if idx.size < 2 * k + 1:
-            continue
-        y = b.y[idx]
-        win = np.lib.stride_tricks.sliding_window_view(y, k)
-        med = np.median(win, axis=1)
-        jump = med[k:] - med[:-k]  # jump[i]: level after bucket i+k-1 vs before it
-        jump = jump - np.median(jump)  # a steady trend is not a shift; an isolated jump is
-        big = np.abs(jump) > SHIFT_SIGMAS * sigma
-        runs = np.flatnonzero(np.diff(np.r_[0, big.astype(np.int8), 0]) == 1)
-        ends = np.flatnonzero(np.diff(np.r_[0, big.astype(np.int8), 0]) == -1)
-        for a, e in zip(runs, ends, strict=True):
-            at = a + int(np.argmax(np.abs(jump[a:e])))
-            events.append(int(idx[at + k]))
+        events += [int(idx[at]) for _a, at in _shift_events(b.y[idx], floor)]
     if len(events) == 1:
         seg[events[0]:][seg[events[0]:] == seg[events[0]]] = seg.max() + 1
     return seg, len(events)
@@ -163,8 +181,8 @@ def detect_leak(
     longest = max(np.unique(seg_all, return_counts=True)[1])
     main = seg_all == np.unique(seg_all)[np.argmax(np.unique(seg_all, return_counts=True)[1])]
     period = cycle_period_s(t[main], y[main]) if longest >= 48 else None
+    res.period_s = period
     if period is not None and period * MIN_BUCKETS <= span_s:
-        res.period_s = period
         width_s = period * np.ceil(width_s / period - 1e-9)
     res.bucket_s = width_s
     floor = max(threshold_per_h / 3600.0 * width_s, 1e-9 * float(np.median(np.abs(y))))
@@ -213,6 +231,8 @@ def _decide(res: LeakResult, steady: _Buckets, floor: float, width_s: float) -> 
         t_end = float(steady.t[-1])
         span = t_end - float(steady.t[0])
         for frac, label in ((0.5, "recent half"), (0.25, "recent quarter")):
+            if res.period_s is not None and frac * span < 2 * res.period_s:
+                continue  # a window shorter than two cycles would judge half a cycle
             m = steady.t >= t_end - frac * span
             part = _fit_window(_Buckets(steady.t[m], steady.y[m], steady.seg[m]), floor)
             if part is not None and part[0].lo > thr_s:
