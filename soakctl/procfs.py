@@ -85,10 +85,20 @@ class LinuxProcReader:
         return kids
 
     def num_fds(self, pid: int) -> int | None:
+        path = f"/proc/{pid}/fd"
         try:
-            return len(os.listdir(f"/proc/{pid}/fd"))
+            # Linux >= 6.2 reports the number of open fds as the directory's size: one stat
+            # instead of a listdir; older kernels say 0 and we count.
+            count = os.stat(path).st_size
+            return count if count > 0 else len(os.listdir(path))
         except OSError:
             return None
+
+    def spawn_marker(self) -> bytes | None:
+        """The most recently created pid on the machine (``/proc/loadavg``): while it does not
+        change, no process was created anywhere and no tree can have gained a member."""
+        data = _read_small("/proc/loadavg")
+        return data.rsplit(b" ", 1)[-1] if data else None
 
     def io_bytes(self, pid: int) -> tuple[int, int] | None:
         data = _read_small(f"/proc/{pid}/io")
@@ -196,6 +206,9 @@ class PsutilProcReader:
 
     def sys_cpu_times(self) -> tuple[float, float]:
         return _psutil_cpu_times()
+
+    def spawn_marker(self) -> bytes | None:
+        return None  # unknown: always walk the tree
 
     def sys_mem_available(self) -> int:
         return int(psutil.virtual_memory().available)

@@ -128,6 +128,7 @@ class Supervisor:
         self.zombies_reaped = 0
         self._guarded: set[tuple[int, float]] = set()
         self._guard_pid = self.guard.pid
+        self._adopt_marker: bytes | None = None
 
     # -- starting ---------------------------------------------------------------------------
     def spawn(self, name: str, argv: list[str], *, env: dict[str, str], cwd: str | None,
@@ -215,6 +216,10 @@ class Supervisor:
         """
         if not self.subreaper:
             return
+        marker = self._reader.spawn_marker()
+        if marker is not None and marker == self._adopt_marker:
+            return  # no process was created since the last look: no unknown orphan either
+        self._adopt_marker = marker
         known = {h.pid for h in self.handles}
         if self._guard_pid is not None:
             known.add(self._guard_pid)

@@ -65,16 +65,16 @@ class LeakResult:
     def to_dict(self, scale: float = 1.0, unit: str = "per_hour") -> dict[str, Any]:
         """JSON form; ``scale`` converts series units (bytes -> MiB with 1/2**20)."""
         def s(v: float | None) -> float | None:
-            return None if v is None else round(v * scale, 6)
+            return None if v is None else round(float(v) * scale, 6)
 
         ci = [s(self.ci_per_h[0]), s(self.ci_per_h[1])] if self.ci_per_h else [None, None]
         return {
             "series": self.series, "status": self.status, "detected": self.detected,
             f"slope_{unit}": s(self.slope_per_h), f"ci_{unit}": ci,
             f"threshold_{unit}": s(self.threshold_per_h), "method": METHOD,
-            "warmup_s": round(self.warmup_s, 3), "reason": self.reason, "window": self.window,
-            "bucket_s": round(self.bucket_s, 3),
-            "period_s": None if self.period_s is None else round(self.period_s, 3),
+            "warmup_s": round(float(self.warmup_s), 3), "reason": self.reason,
+            "window": self.window, "bucket_s": round(float(self.bucket_s), 3),
+            "period_s": None if self.period_s is None else round(float(self.period_s), 3),
             "level_shifts": self.level_shifts,
         }
 

@@ -10,8 +10,7 @@
   test checks they agree on one segment). The interval is widened by a variance-inflation
   factor from the residuals' rank autocorrelation (Geyer's initial positive sequence), so a slow
   cycle or a random walk does not pass for a trend. It is written with numpy because scipy's
-  version cannot pool
-  segments and ``import scipy.stats`` alone costs more than a second on the CI runners.
+  version cannot pool segments and ``import scipy.stats`` alone costs over a second here.
 """
 
 from __future__ import annotations

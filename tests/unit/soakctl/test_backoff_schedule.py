@@ -79,6 +79,9 @@ class SlowReader:
     def sys_mem_available(self) -> int:
         return self._real.sys_mem_available()
 
+    def spawn_marker(self) -> bytes | None:
+        return None
+
 
 @pytest.mark.parametrize("cost_s", [0.0, 0.3])
 def test_schedule_has_no_drift_in_fake_time(tmp_path: Path, cost_s: float) -> None:
