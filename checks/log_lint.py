@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from checks.base import Check, Outcome
 from checks.context import CheckContext
-from soakctl.logtools import lint_paths, log_files
+from soakctl.logtools import log_files
+from soakctl.logtools.lint import lint_paths
 
 
 class LogLintCheck(Check):

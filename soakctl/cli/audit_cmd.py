@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from checks.audit import (
-    AuditVerdict,
-    evaluate,
-    load_ignore_rules,
-    load_pip_audit_json,
-    run_pip_audit,
-)
 from checks.base import Status
 from soakctl.cli.ui import emit_json
+
+if TYPE_CHECKING:
+    from checks.audit import AuditVerdict
 
 
 def _as_json(verdict: AuditVerdict) -> dict[str, object]:
@@ -68,6 +64,8 @@ def audit(
     ] = None,
 ) -> None:
     """Audit installed dependencies for known vulnerabilities (exit 1 if one blocks)."""
+    from checks.audit import evaluate, load_ignore_rules, load_pip_audit_json, run_pip_audit
+
     rules = load_ignore_rules(ignore_file)
     report = load_pip_audit_json(input_file) if input_file else run_pip_audit(timeout_s=timeout_s)
     verdict = evaluate(report, rules, dt.datetime.now(dt.UTC).date())

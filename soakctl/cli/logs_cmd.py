@@ -7,7 +7,7 @@ on any finding. ``clean`` prints what it removed (or would, with ``--dry-run``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,12 +16,13 @@ from soakctl.errors import UsageError
 from soakctl.logtools import (
     DEFAULT_MAX_FINDINGS,
     DEFAULT_MAX_LINE_LENGTH,
-    LintResult,
-    clean_logs,
-    lint_paths,
+    DEFAULT_MIN_AGE_S,
     log_files,
 )
-from soakctl.logtools.clean import DEFAULT_MIN_AGE_S
+
+if TYPE_CHECKING:
+    from soakctl.logtools.lint import LintResult
+
 
 app = typer.Typer(help="Lint and clean log files.", no_args_is_help=True)
 
@@ -68,6 +69,8 @@ def lint(
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout, nothing else.")] = False,
 ) -> None:
     """Report non-ASCII bytes (file:line:col) and over-long lines; exit 1 if there are any."""
+    from soakctl.logtools.lint import lint_paths  # numpy: only when linting
+
     files = log_files(paths)
     result = lint_paths(files, max_line_length=max_line_length, max_findings=DEFAULT_MAX_FINDINGS)
     if json_out:
@@ -111,6 +114,8 @@ def clean(
         raise UsageError(f"--keep must be 0 or more, got {keep}")
     if not directory.is_dir():
         raise UsageError(f"{directory}: not a directory")
+    from soakctl.logtools.clean import clean_logs  # psutil: only when cleaning
+
     result = clean_logs(directory, keep, min_age_s=min_age_s, dry_run=dry_run)
     if json_out:
         emit_json(

@@ -14,10 +14,6 @@ from typing import Annotated
 import typer
 
 from checks.base import CheckResult, Status
-from checks.context import build_context
-from checks.plugins import load_plugins
-from checks.registry import builtin_checks, select
-from checks.runner import run_checks
 from soakctl.cli.ui import emit_json, interactive
 
 _STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
@@ -95,6 +91,13 @@ def verify(
     ] = None,
 ) -> None:
     """Check readiness for a long run: exit 0 when nothing fails, 1 when a check fails."""
+    # The checks (websockets, pydantic, numpy...) load only when verify runs: start-up stays
+    # light for every other command.
+    from checks.context import build_context
+    from checks.plugins import load_plugins
+    from checks.registry import builtin_checks, select
+    from checks.runner import run_checks
+
     started = time.perf_counter()
     ctx = build_context(
         profile, exchange_url=exchange_url, artifacts_dir=out, audit_ignore_file=audit_ignore_file

@@ -1,7 +1,9 @@
 """Log tools behind ``soakctl logs``: the streaming lint core and the rotated-file cleaner.
 
-Both return data (no printing); ``soakctl/cli/logs_cmd.py`` renders it. ``log_files`` expands
-the directories a user names into the log files inside them.
+:mod:`soakctl.logtools.lint` scans, :mod:`soakctl.logtools.clean` prunes rotations; both
+return data and never print (``soakctl/cli/logs_cmd.py`` renders). This package module stays
+light (no numpy) so the CLI can import it at start-up; ``log_files`` expands the directories a
+user names into the log files inside them.
 """
 
 from __future__ import annotations
@@ -9,25 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from soakctl.errors import UsageError
-from soakctl.logtools.clean import CleanResult, clean_logs
-from soakctl.logtools.lint import (
-    DEFAULT_MAX_FINDINGS,
-    DEFAULT_MAX_LINE_LENGTH,
-    Finding,
-    LintResult,
-    lint_paths,
-)
 
-__all__ = [
-    "DEFAULT_MAX_FINDINGS",
-    "DEFAULT_MAX_LINE_LENGTH",
-    "CleanResult",
-    "Finding",
-    "LintResult",
-    "clean_logs",
-    "lint_paths",
-    "log_files",
-]
+DEFAULT_MAX_LINE_LENGTH = 10_000  # bytes; a longer log line is usually a dumped payload
+DEFAULT_MAX_FINDINGS = 100
+DEFAULT_MIN_AGE_S = 10.0  # logs clean never removes a file modified more recently
 
 
 def is_log_name(name: str) -> bool:

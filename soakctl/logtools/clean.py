@@ -18,10 +18,11 @@ from pathlib import Path
 
 import psutil
 
+from soakctl.logtools import DEFAULT_MIN_AGE_S
+
 logger = logging.getLogger(__name__)
 
 ROTATED = re.compile(r"^(?P<name>.+\.log)\.(?P<index>\d+)$")
-DEFAULT_MIN_AGE_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from soakctl.errors import InputError, UsageError
+from soakctl.logtools import DEFAULT_MAX_FINDINGS, DEFAULT_MAX_LINE_LENGTH
 
-DEFAULT_MAX_LINE_LENGTH = 10_000
-DEFAULT_MAX_FINDINGS = 100
 WINDOW_BYTES = 2 << 20  # big enough to amortise per-window cost, small enough for cache and RSS
 _NEWLINE = 10
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from soakctl.logtools import clean_logs
+from soakctl.logtools.clean import clean_logs
 
 NOW = time.time()
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from soakctl.logtools import lint_paths, log_files
-from soakctl.logtools.lint import Finding
+from soakctl.logtools import log_files
+from soakctl.logtools.lint import Finding, lint_paths
 
 
 def naive(path: Path, data: bytes, limit: int) -> tuple[list[Finding], int, int, int]:
