@@ -1,7 +1,8 @@
 """A small bundled demo target for trying soakctl without a real service.
 
 It behaves like a modest daemon: two worker children, a short-lived helper every few seconds,
-a heap that warms up then stays flat, and a log line a second on stdout and stderr. Run it with
+a heap that warms up in five seconds then stays flat (with a small sawtooth), and a log line
+a second on stdout and stderr. Run it with
 ``soakctl run --minutes 1 -- python -m soakctl.demo``. Exits cleanly on SIGTERM/SIGINT.
 """
 
@@ -24,10 +25,12 @@ def _worker(tag: str) -> None:
     cache = []
     n = 0
     while _running:
-        if len(cache) < 200:
-            cache.append(bytearray(64 * 1024))  # warm-up: ~12 MiB, then flat
+        if len(cache) < 40:
+            cache.extend(bytearray(64 * 1024) for _ in range(8))  # warm-up: 20 MiB in 5 s
         n += 1
-        print(f"{tag}: tick {n}", flush=True)
+        scratch = [bytearray(16 * 1024) for _ in range(n % 10)]  # a small GC-like sawtooth
+        print(f"{tag}: tick {n} scratch {len(scratch)}", flush=True)
+        del scratch
         time.sleep(1.0)
 
 

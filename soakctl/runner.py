@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import shutil
 import signal
 import subprocess
 import threading
@@ -331,11 +332,9 @@ class SoakRun:
 
     def _disk_free(self) -> int:
         try:
-            return os.statvfs(self.run_dir).f_bavail * os.statvfs(self.run_dir).f_frsize
-        except (AttributeError, OSError):
-            import shutil
-
             return shutil.disk_usage(self.run_dir).free
+        except OSError:
+            return 0
 
     def _on_exit(self, info: ExitInfo) -> None:
         if info.handle is not self._target:
