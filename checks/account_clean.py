@@ -8,7 +8,7 @@ not the run's. The request is signed with the configured credentials (:mod:`bot.
 from __future__ import annotations
 
 from checks.base import Check, Outcome
-from checks.bybit_http import ExchangeUnreachable, signed_get
+from checks.bybit_http import ExchangeUnreachable, scrub, signed_get
 from checks.context import CheckContext
 from checks.exchange_rest import not_applicable, unreachable
 from checks.secrets_files import read_credentials
@@ -42,7 +42,7 @@ class AccountCleanCheck(Check):
         if body.get("retCode") != 0:
             return Outcome.fail(
                 f"GET /v5/order/realtime: retCode {body.get('retCode')} "
-                f"{body.get('retMsg', '')}".strip(),
+                f"{scrub(str(body.get('retMsg', '')), key, secret)}".strip(),
                 fix="check the API key and secret belong to this exchange (10003/10004) and the "
                 "clock (10002)",
             )

@@ -39,6 +39,14 @@ def _reason(exc: BaseException, timeout_s: float) -> str:
     return str(inner) or type(inner).__name__
 
 
+def scrub(text: str, *values: str) -> str:
+    """``text`` with each value masked: Bybit echoes the API key in some errors (10004)."""
+    for value in values:
+        if value:
+            text = text.replace(value, "***")
+    return text
+
+
 def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")

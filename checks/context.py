@@ -65,7 +65,7 @@ class CheckContext:
     @property
     def effective_profile(self) -> Profile:
         """The profile, or its defaults when it did not load (the ``profile`` check says why)."""
-        return self.profile if self.profile is not None else Profile()
+        return self.profile if self.profile is not None else Profile.model_validate({})
 
     @property
     def target_env(self) -> dict[str, str]:

@@ -16,7 +16,7 @@ from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
 from checks.base import Check, Outcome
-from checks.bybit_http import ExchangeUnreachable, is_loopback
+from checks.bybit_http import ExchangeUnreachable, is_loopback, scrub
 from checks.context import CheckContext
 from checks.exchange_rest import not_applicable
 from checks.secrets_files import read_credentials
@@ -73,7 +73,8 @@ def probe(url: str, credentials: tuple[str, str] | None = None) -> float:
                 )
                 answer = _await(ws, "auth", deadline)
                 if not answer.get("success"):
-                    raise ExchangeUnreachable(f"auth refused: {answer.get('ret_msg') or '?'}")
+                    reason = scrub(str(answer.get("ret_msg") or "?"), key, secret)
+                    raise ExchangeUnreachable(f"auth refused: {reason}")
             ws.send(json.dumps({"req_id": "soakctl-ping", "op": "ping"}))
             _await(ws, "ping", deadline)
     except (OSError, TimeoutError, WebSocketException) as exc:

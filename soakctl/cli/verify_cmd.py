@@ -57,7 +57,7 @@ def _render_rich(results: list[CheckResult], wall_s: float) -> None:
         )
     console = Console()
     console.print(table)
-    console.print(escape(_summary(results, wall_s)))
+    console.print(escape(_summary(results, wall_s)), highlight=False)
 
 
 def verify(

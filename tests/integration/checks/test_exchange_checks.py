@@ -94,11 +94,15 @@ def test_account_fails_with_wrong_credentials(tmp_path: Path, sim: Sim) -> None:
     creds.mkdir()
     (creds / "bybit_api_key").write_text("not-the-key")
     (creds / "bybit_api_secret").write_text("not-the-secret")
-    outcome = AccountCleanCheck().run(
-        context(tmp_path, sim.rest_url, {"MMBOT_CREDENTIALS_DIR": str(creds)})
-    )
+    ctx = context(tmp_path, sim.rest_url, {"MMBOT_CREDENTIALS_DIR": str(creds)})
+    outcome = AccountCleanCheck().run(ctx)
     assert outcome.status is Status.FAIL
     assert "retCode 10003" in outcome.message
+    ws = ExchangeWsCheck().run(ctx)
+    assert ws.status is Status.FAIL
+    assert "auth refused" in ws.message
+    for text in (outcome.message, ws.message, outcome.fix or "", ws.fix or ""):
+        assert "not-the-key" not in text and "not-the-secret" not in text
 
 
 def test_ws_fails_when_the_socket_is_not_there(tmp_path: Path, sim: Sim) -> None:
