@@ -55,6 +55,7 @@ class LeakResult:
     period_s: float | None = None
     level_shifts: int = 0
     fit: dict[str, Any] = field(default_factory=dict)  # for drawing: t0, t1, line, band
+    warmups: list[tuple[float, float]] = field(default_factory=list)  # excluded (ts, ts) spans
     scale: float = 1.0  # series units -> display units (bytes -> MiB)
     unit: str = ""  # display unit, e.g. "MiB"
 
@@ -98,7 +99,7 @@ def _warmup_index(bt: np.ndarray, bm: np.ndarray, floor: float) -> int:
     stretch (that is a step, judged by the step rule, not warm-up).
     """
     n = bm.size
-    if n < 2 * MIN_BUCKETS:
+    if n < 8:
         return 0
     half = n // 2
     fit = theil_sen(bt[half:], bm[half:], autocorrelation=False)
@@ -207,8 +208,11 @@ def _steady_buckets(
         st, sy = t[m], y[m]
         bt, bm, _ = bucket_medians(st, sy, width_s, float(st[0]))
         start = _warmup_index(bt, bm, floor)
-        if i == 0 and start:
-            res.warmup_s = float(bt[start] - width_s / 2 - t[0])
+        if start:
+            end = float(bt[start] - width_s / 2)
+            res.warmups.append((float(st[0]), end))
+            if i == 0:
+                res.warmup_s = end - float(t[0])
         parts_t.append(bt[start:])
         parts_y.append(bm[start:])
         parts_s.append(np.full(bt.size - start, s, dtype=np.int64))
@@ -244,11 +248,9 @@ def _decide(res: LeakResult, steady: _Buckets, floor: float, width_s: float) -> 
     res.slope_per_h = chosen.slope * 3600.0
     res.ci_per_h = (chosen.lo * 3600.0, chosen.hi * 3600.0)
     res.reason = _reason(res, chosen)
-    last = max(chosen.intercepts)
-    t1 = float(steady.t[-1])
-    t0 = t1 - (t1 - float(steady.t[0])) * {"steady": 1.0, "recent half": 0.5}.get(name, 0.25)
-    res.fit = {"t0": t0, "t1": t1, "slope": chosen.slope, "lo": chosen.lo, "hi": chosen.hi,
-               "intercept": chosen.intercepts[last]}
+    res.fit = {"slope": chosen.slope, "lo": chosen.lo, "hi": chosen.hi,
+               "segments": [(a, b, chosen.intercepts[s]) for s, (a, b) in chosen.spans.items()
+                            if b > a]}
     return res
 
 

@@ -71,10 +71,15 @@ def cycle_period_s(t: np.ndarray, y: np.ndarray, min_cycles: int = 3) -> float |
     limit = n // min_cycles
     if below.size == 0 or below[0] >= limit:
         return None
-    lag = int(below[0] + np.argmax(acf[below[0]:limit]))
-    if acf[lag] < 0.3 or lag < 2:
+    window = acf[below[0]:limit]
+    best = float(window.max())
+    if best < 0.3:
         return None
-    return lag * width_s
+    # The first peak nearly as high as the highest: the fundamental, not a multiple of it.
+    peaks = np.flatnonzero((window[1:-1] >= window[:-2]) & (window[1:-1] >= window[2:])) + 1
+    strong = [int(p) for p in peaks if window[p] >= 0.9 * best]
+    lag = int(below[0]) + (strong[0] if strong else int(np.argmax(window)))
+    return lag * width_s if lag >= 2 else None
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class SlopeFit:
     intercepts: dict[int, float]
     n: int
     inflation: float
+    spans: dict[int, tuple[float, float]]  # first and last time of each segment
 
 
 def _pair_slopes(t: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -147,5 +153,7 @@ def theil_sen(
     nt = slopes.size
     upper = min(round((nt + z * sigma) / 2.0), nt - 1)
     lower = max(round((nt - z * sigma) / 2.0) - 1, 0)
+    spans = {int(s): (float(t[segment == s].min()), float(t[segment == s].max()))
+             for s in labels}
     return SlopeFit(slope=slope, lo=float(slopes[lower]), hi=float(slopes[upper]),
-                    intercepts=intercepts, n=int(t.size), inflation=inflation)
+                    intercepts=intercepts, n=int(t.size), inflation=inflation, spans=spans)

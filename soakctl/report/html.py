@@ -129,20 +129,21 @@ def _rss_chart(analysis: Analysis) -> str:
                    "MiB", [("rss_bytes", "RSS", 1 / MIB)])
     assert chart is not None
     leak = analysis.leak
-    ts0 = float(analysis.samples.columns["ts"][0])
-    if leak.warmup_s > 0:
-        chart.span(ts0, ts0 + leak.warmup_s, "#d97706", "warm-up (excluded)")
+    for i, (t_a, t_b) in enumerate(leak.warmups):
+        chart.span(t_a, t_b, "#d97706", "warm-up (excluded)" if i == 0 else "")
     fit = leak.fit
-    if fit:
-        t = np.linspace(fit["t0"], fit["t1"], 24)
-        tc = (fit["t0"] + fit["t1"]) / 2
-        yc = fit["intercept"] + fit["slope"] * tc
+    for i, (t0, t1, intercept) in enumerate(fit.get("segments", [])):
+        # The fitted line of each segment, and the band its slope CI spans around its middle.
+        t = np.linspace(t0, t1, 24)
+        tc = (t0 + t1) / 2
+        yc = intercept + fit["slope"] * tc
         lo_line = yc + fit["lo"] * (t - tc)
         hi_line = yc + fit["hi"] * (t - tc)
+        first = i == 0
         chart.band(t, np.minimum(lo_line, hi_line) / MIB, np.maximum(lo_line, hi_line) / MIB,
-                   "#cf222e", 0.18, "95 % CI")
-        chart.line(t, (yc + fit["slope"] * (t - tc)) / MIB, "#cf222e",
-                   f"trend {leak.slope_per_h / MIB if leak.slope_per_h else 0:.3g} MiB/h",
+                   "#cf222e", 0.18, "95 % CI" if first else "")
+        label = f"trend {leak.slope_per_h / MIB if leak.slope_per_h else 0:.3g} MiB/h"
+        chart.line(t, (yc + fit["slope"] * (t - tc)) / MIB, "#cf222e", label if first else "",
                    width=2.0, dash="6 3")
     return chart.render()
 
@@ -195,12 +196,14 @@ def _leaks(data: dict[str, Any]) -> str:
 
 def _stats(data: dict[str, Any]) -> str:
     keys = ("min", "avg", "p50", "p95", "max", "last")
-    rows = "".join(
-        f"<tr><td>{_e(name)}</td>" + "".join(f'<td class="n">{_num(s[k])}</td>' for k in keys)
-        + "</tr>" for name, s in data["stats"].items())
+    rows = []
+    for name, s in data["stats"].items():
+        scale, label = (1 / MIB, f"{name} (MiB)") if name.endswith("_bytes") else (1.0, name)
+        rows.append(f"<tr><td>{_e(label)}</td>" + "".join(
+            f'<td class="n">{_num(s[k] * scale)}</td>' for k in keys) + "</tr>")
     head = "".join(f"<th>{k}</th>" for k in keys)
-    return (f'<h2>Statistics</h2><div class="card"><table><tr><th>series</th>{head}</tr>{rows}'
-            "</table></div>")
+    return (f'<h2>Statistics</h2><div class="card"><table><tr><th>series</th>{head}</tr>'
+            f'{"".join(rows)}</table></div>')
 
 
 def _baseline(base: dict[str, Any]) -> str:

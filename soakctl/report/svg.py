@@ -91,8 +91,9 @@ class TimeChart:
             self.legend.append((label, color))
 
     def span(self, t_a: float, t_b: float, color: str, label: str) -> None:
-        self._pending.append(("span", (t_a, t_b, color, label)))
-        self.legend.append((label, color))
+        self._pending.append(("span", (t_a, t_b, color, label or "warm-up")))
+        if label:
+            self.legend.append((label, color))
 
     def marker(self, t: float, color: str, label: str, dash: str = "4 3") -> None:
         self._pending.append(("marker", (t, color, label, dash)))
