@@ -1,11 +1,12 @@
 """``redaction``: a synthetic secret sent through the bot's logging pipeline comes out masked.
 
-The bot masks secrets with :class:`bot.redact.RedactionFilter` on every handler. This check
-builds the same kind of handler, registers a freshly generated fake key and secret the way
-loading real ones does (:class:`bot.secrets.Secret`), and logs them in the shapes that leak in
-practice: the bare value, ``api_key=...``, a JSON body, a signature header, an exception
-message. Any of them in the output is a ``fail``. The bot modules are imported lazily: without
-them the check is skipped with the reason.
+The bot logs JSON lines through one handler carrying :class:`bot.redact.RedactionFilter` and
+:class:`bot.logs.JsonFormatter` (which redacts the serialised line again). This check builds
+that same handler on a private logger, registers a freshly generated fake key and secret the
+way loading real ones does (:class:`bot.secrets.Secret`), and logs them in the shapes that leak
+in practice: the bare value, ``api_key=...``, a JSON body, a signature header, an ``extra``
+field, an exception message. Any of them in the output is a ``fail``. The bot modules are
+imported lazily: without them the check is skipped with the reason.
 """
 
 from __future__ import annotations
@@ -18,13 +19,30 @@ from collections.abc import Callable
 from checks.base import Check, Outcome
 from checks.context import CheckContext
 
-FilterFactory = Callable[[], logging.Filter]
+HandlerFactory = Callable[[io.StringIO], logging.Handler]
 
 
-def _bot_filter() -> logging.Filter:
+def bot_handler(stream: io.StringIO) -> logging.Handler:
+    """The handler ``bot.logs.setup_logging`` installs, writing to ``stream``."""
+    from bot.logs import JsonFormatter
     from bot.redact import RedactionFilter
 
-    return RedactionFilter()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactionFilter())
+    return handler
+
+
+def _log_samples(logger: logging.Logger, key: str, secret: str, signature: str) -> None:
+    logger.info("loaded key %s", key)
+    logger.info("api_key=%s api_secret=%s", key, secret)
+    logger.info('body {"apiKey": "%s", "secret": "%s"}', key, secret)
+    logger.info("X-BAPI-SIGN: %s", signature)
+    logger.info("order sent", extra={"auth": f"{key}:{secret}"})
+    try:
+        raise ValueError(f"bad secret {secret}")
+    except ValueError:
+        logger.exception("request failed")
 
 
 class RedactionCheck(Check):
@@ -32,39 +50,29 @@ class RedactionCheck(Check):
     description = "a synthetic secret through the bot's log redaction comes out masked"
     timeout_s = 5.0
 
-    def __init__(self, filter_factory: FilterFactory | None = None) -> None:
-        self._filter_factory = filter_factory or _bot_filter
+    def __init__(self, handler_factory: HandlerFactory | None = None) -> None:
+        self._handler_factory = handler_factory or bot_handler
 
     def run(self, ctx: CheckContext) -> Outcome:
+        stream = io.StringIO()
         try:
-            redaction_filter = self._filter_factory()
+            handler = self._handler_factory(stream)
             from bot.secrets import Secret
         except ImportError as exc:
-            return Outcome.skip(f"the bot's redaction is not available: {exc}")
-        key = secrets.token_hex(9)
-        secret = secrets.token_hex(18)
+            return Outcome.skip(f"the bot's log redaction is not available: {exc}")
+        key, secret, signature = secrets.token_hex(9), secrets.token_hex(18), secrets.token_hex(32)
         Secret(key), Secret(secret)  # registering is what loading real credentials does
-        signature = secrets.token_hex(32)
-        stream = io.StringIO()
-        handler = logging.StreamHandler(stream)
-        handler.addFilter(redaction_filter)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
         logger = logging.getLogger(f"soakctl.verify.redaction.{secrets.token_hex(4)}")
         logger.propagate = False
         logger.setLevel(logging.DEBUG)
         logger.addHandler(handler)
         try:
-            logger.info("loaded key %s", key)
-            logger.info("api_key=%s api_secret=%s", key, secret)
-            logger.info('body {"apiKey": "%s", "secret": "%s"}', key, secret)
-            logger.info("X-BAPI-SIGN: %s", signature)
-            try:
-                raise ValueError(f"bad secret {secret}")
-            except ValueError:
-                logger.exception("request failed")
+            _log_samples(logger, key, secret, signature)
         finally:
             logger.removeHandler(handler)
+            handler.close()
         output = stream.getvalue()
+        lines = output.count("\n")
         leaked = [
             label
             for label, value in (("key", key), ("secret", secret), ("signature", signature))
@@ -72,9 +80,8 @@ class RedactionCheck(Check):
         ]
         if leaked:
             return Outcome.fail(
-                f"the synthetic {', '.join(leaked)} appeared unmasked in the log output",
+                f"the synthetic {', '.join(leaked)} appeared unmasked in {lines} log lines",
                 fix="attach bot.redact.RedactionFilter to every log handler and register loaded "
                 "secrets (bot.secrets.Secret does)",
-                lines_checked=output.count("\n"),
             )
-        return Outcome.ok(f"key, secret and signature masked in {output.count(chr(10))} log lines")
+        return Outcome.ok(f"key, secret and signature masked in {lines} log lines")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import subprocess
 from pathlib import Path
@@ -119,15 +120,15 @@ def test_redaction_masks_with_the_bot_filter(make_ctx: MakeContext) -> None:
 
 
 def test_redaction_fails_when_the_filter_lets_secrets_through(make_ctx: MakeContext) -> None:
-    outcome = RedactionCheck(filter_factory=logging.Filter).run(make_ctx())
+    outcome = RedactionCheck(handler_factory=logging.StreamHandler).run(make_ctx())
     assert outcome.status is Status.FAIL
     assert "appeared unmasked" in outcome.message
 
 
 def test_redaction_skips_without_the_bot_module(make_ctx: MakeContext) -> None:
-    def missing() -> logging.Filter:
+    def missing(stream: io.StringIO) -> logging.Handler:
         raise ModuleNotFoundError("No module named 'bot.redact'")
 
-    outcome = RedactionCheck(filter_factory=missing).run(make_ctx())
+    outcome = RedactionCheck(handler_factory=missing).run(make_ctx())
     assert outcome.status is Status.SKIP
     assert "bot.redact" in outcome.message
