@@ -43,14 +43,14 @@ def become_subreaper() -> bool:
 def popen_kwargs() -> dict[str, Any]:
     """Spawn options that put the child in its own process group (and session on POSIX)."""
     if WINDOWS:  # pragma: no cover - Windows only
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+        return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)}
     return {"start_new_session": True}
 
 
 def resolve_signal(name: str) -> int:
     """The signal number to stop with; on Windows always CTRL_BREAK_EVENT whatever is asked."""
     if WINDOWS:  # pragma: no cover - Windows only
-        return int(signal.CTRL_BREAK_EVENT)
+        return int(getattr(signal, "CTRL_BREAK_EVENT", 1))
     return int(getattr(signal, name if name.startswith("SIG") else f"SIG{name}"))
 
 

@@ -187,7 +187,8 @@ class PsutilProcReader:
         try:
             if proc is None:
                 return None
-            return proc.num_handles() if hasattr(proc, "num_handles") else proc.num_fds()
+            count = proc.num_handles() if hasattr(proc, "num_handles") else proc.num_fds()
+            return int(count)
         except (psutil.Error, OSError):
             return None
 
