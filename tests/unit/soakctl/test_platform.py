@@ -23,8 +23,3 @@ def test_windows_stops_with_ctrl_break_whatever_the_profile_says() -> None:  # p
 
     assert plat.popen_kwargs()["creationflags"] & subprocess.CREATE_NEW_PROCESS_GROUP
     assert plat.resolve_signal("SIGTERM") == signal.CTRL_BREAK_EVENT
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux prctl")
-def test_reap_any_returns_nothing_without_children() -> None:
-    assert plat.reap_any() == []
