@@ -17,6 +17,7 @@ Targets (issue 5): >= 1 GB/s warm, ratio <= 1.0, peak RSS <= 64 MB on both files
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -41,7 +42,7 @@ def write_log(path: Path, size_bytes: int) -> None:
         while written < size_bytes - len(block):
             out.write(block)
             written += len(block)
-        out.write(b"price 3\xe2\x82\xac last line\n")
+        out.write(b"price 3\xe2\x82\xac last line\n")  # cols 8-10 of the last line
 
 
 def write_long_line(path: Path, line_bytes: int) -> None:
@@ -50,6 +51,7 @@ def write_long_line(path: Path, line_bytes: int) -> None:
         out.write(b"head\n")
         for _ in range(line_bytes // len(chunk)):
             out.write(chunk)
+        out.write(chunk[: line_bytes % len(chunk)])
         out.write(b"\ntail\n")
 
 
@@ -61,6 +63,21 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, fl
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def check_findings(big: Path, long_line: Path) -> None:
+    """The CLI's findings on both files are exactly the planted ones."""
+    out = subprocess.run([SOAKCTL, "logs", "lint", str(big), "--json"], capture_output=True,
+                         text=True, timeout=600, check=False)
+    payload = json.loads(out.stdout)
+    lines = payload["files"][0]["lines"]
+    found = [(f["line"], f["col"], f["kind"]) for f in payload["findings"]]
+    assert found == [(lines, col, "non_ascii") for col in (8, 9, 10)], found
+    out = subprocess.run([SOAKCTL, "logs", "lint", str(long_line), "--json"],
+                         capture_output=True, text=True, timeout=600, check=False)
+    (finding,) = json.loads(out.stdout)["findings"]
+    assert (finding["line"], finding["kind"], finding["length"]) == (2, "long_line", 100_000_000)
+    print(f"findings correct: 3 non-ASCII bytes on line {lines:,}; one 100 MB line", flush=True)
 
 
 def warm(path: Path) -> None:
@@ -92,6 +109,7 @@ def main() -> None:
         size = big.stat().st_size
         warm(big)
         warm(long_line)
+        check_findings(big, long_line)
         grep_env = {**os.environ, "LC_ALL": "C"}
         lint_t, grep_t, lint_rss = [], [], []
         for run in range(args.runs):
