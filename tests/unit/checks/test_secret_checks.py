@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import logging
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from checks.base import Status
 from checks.log_lint import LogLintCheck
@@ -49,6 +52,7 @@ def test_secrets_fail_as_plain_env_vars(make_ctx: MakeContext) -> None:
     assert "abc" not in outcome.message
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
 def test_secrets_fail_world_readable(make_ctx: MakeContext, tmp_path: Path) -> None:
     write_secrets(tmp_path / "creds", mode=0o644)
     ctx = make_ctx(BOT, env={"MMBOT_CREDENTIALS_DIR": str(tmp_path / "creds")})
