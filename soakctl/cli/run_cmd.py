@@ -15,7 +15,7 @@ from soakctl.cli.ui import interactive, warn
 from soakctl.errors import UsageError
 from soakctl.units import parse_duration
 
-_HELP = """Soak a target under the supervisor, sample its whole process tree, then judge it.
+RUN_HELP = """Soak a target under the supervisor, sample its whole process tree, then judge it.
 
 Examples:
 
@@ -118,3 +118,6 @@ def run(
         typer.echo(f"  - {reason}")
     typer.echo(f"report: {result.run_dir / 'report.html'}")
     raise typer.Exit(analysis.exit_code)
+
+
+run.__doc__ = RUN_HELP
