@@ -87,6 +87,7 @@ class Exchange:
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._dirty_positions: set[str] = set()
         self._exec_seq = 0
+        self.private_listeners = 0  # authenticated private sockets with topics (set by the hub)
 
     # --- ids, events -------------------------------------------------------------------------
 
@@ -96,8 +97,16 @@ class Exchange:
     def _emit(self, topic: str, item: dict[str, Any]) -> None:
         self._pending.setdefault(topic, []).append(item)
 
+    def _emit_order(self, order: Order) -> None:
+        if self.private_listeners:  # rendering is the costly part: skip it when nobody listens
+            self._emit("order", order.to_wire())
+
     def flush(self) -> None:
         """Hand the events collected since the last flush to the private sink, in topic order."""
+        if not self.private_listeners:
+            self._dirty_positions.clear()
+            self._pending.clear()
+            return
         for symbol in sorted(self._dirty_positions):
             inst = self.instruments[(Category.LINEAR, symbol)]
             pos = self.account.position(inst)
@@ -199,7 +208,7 @@ class Exchange:
         )
         self.open_orders[inst.key][order.order_id] = order
         if not fills:
-            self._emit("order", order.to_wire())
+            self._emit_order(order)
 
     def _close(
         self,
@@ -217,7 +226,7 @@ class Exchange:
         self._retire(order)
         if status in (Status.CANCELLED, Status.REJECTED, Status.PARTIALLY_FILLED_CANCELED):
             self.stats["orders_cancelled"] += 1
-        self._emit("order", order.to_wire())
+        self._emit_order(order)
 
     def _retire(self, order: Order) -> None:
         self.open_orders[order.instrument.key].pop(order.order_id, None)
@@ -382,7 +391,7 @@ class Exchange:
         }
         self.account.executions.append(execution)
         self._emit("execution", execution)
-        self._emit("order", order.to_wire())
+        self._emit_order(order)
         if inst.category is Category.LINEAR:
             pos = self.account.position(inst)
             pos.updated_ms = now
@@ -393,21 +402,25 @@ class Exchange:
     # --- the market tick ---------------------------------------------------------------------
 
     def step(self, dt_s: float) -> None:
-        """Advance every symbol by ``dt_s``: move the mid, trade through, refill, taker flow."""
+        """Advance every symbol by ``dt_s`` (see :meth:`step_market`)."""
+        for market in self.markets.values():
+            self.step_market(market, dt_s)
+
+    def step_market(self, market: SymbolMarket, dt_s: float) -> None:
+        """Move the mid; resting user orders the move crossed trade (the market went through
+        them) while crossed synthetic size is withdrawn; re-lay depth; then the taker flow."""
         now = self.clock.now_ms()
         cfg = self.config
-        for market in self.markets.values():
-            market.step_mid(dt_s)
-            bid_top, ask_top = market.touch()
-            for taker_buy, limit in ((True, bid_top), (False, ask_top)):
-                fills = market.book.sweep(taker_buy=taker_buy, limit_ticks=limit, lots=SWEEP_ALL)
-                if fills:
-                    self._trades(market, fills, taker_buy=taker_buy, taker=None, now=now)
-            market.refresh_liquidity()
-            for is_buy, lots in market.taker_orders(
-                cfg.taker_rate_per_s, dt_s, cfg.taker_size_levels
-            ):
-                self.taker_trade(market, is_buy=is_buy, lots=lots, now=now)
+        market.step_mid(dt_s)
+        bid_top, ask_top = market.touch()
+        market.withdraw_crossed(bid_top, ask_top)
+        for taker_buy, limit in ((True, bid_top), (False, ask_top)):
+            fills = market.book.sweep(taker_buy=taker_buy, limit_ticks=limit, lots=SWEEP_ALL)
+            if fills:
+                self._trades(market, fills, taker_buy=taker_buy, taker=None, now=now)
+        market.refresh_liquidity()
+        for is_buy, lots in market.taker_orders(cfg.taker_rate_per_s, dt_s, cfg.taker_size_levels):
+            self.taker_trade(market, is_buy=is_buy, lots=lots, now=now)
         self.flush()
 
     def taker_trade(self, market: SymbolMarket, *, is_buy: bool, lots: int, now: int) -> int:

@@ -8,7 +8,7 @@ decimal strings Bybit puts on the wire (``"95000.10"``, ``"0.001"``), and render
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -62,15 +62,14 @@ class Instrument:
     price_scale: int  # decimals shown for prices (Bybit's priceScale)
     daily_vol: float = 0.02  # volatility of the mid-price process per day (fraction)
     level_size_mean: Decimal = Decimal("0.5")  # mean synthetic size per book level
+    level_spacing_ticks: int = 1  # synthetic levels beyond the touch sit on this tick grid
+    tick_units: int = field(init=False)  # tick size in units of 10**-price_scale
+    qty_scale: int = field(init=False)  # decimals of the qty step
 
-    @property
-    def tick_units(self) -> int:
-        """Tick size in units of ``10**-price_scale``."""
-        return int(self.tick_size * 10**self.price_scale)
-
-    @property
-    def qty_scale(self) -> int:
-        return _scale_of(self.qty_step)
+    def __post_init__(self) -> None:
+        # Derived once: these sit on the hot path of every price and qty rendered.
+        object.__setattr__(self, "tick_units", int(self.tick_size * 10**self.price_scale))
+        object.__setattr__(self, "qty_scale", _scale_of(self.qty_step))
 
     def price_str(self, ticks: int) -> str:
         return fmt_fixed(ticks * self.tick_units, self.price_scale)
@@ -204,5 +203,6 @@ def default_instruments() -> tuple[Instrument, ...]:
             start_price=Decimal("95010.00"),
             price_scale=2,
             level_size_mean=Decimal("0.2"),
+            level_spacing_ticks=10,
         ),
     )

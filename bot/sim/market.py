@@ -22,6 +22,8 @@ from bot.sim.instruments import Instrument
 GAP_PERCENT = 25  # share of levels beyond the first few left empty (deterministic per price)
 DENSE_LEVELS = 8  # levels next to the touch that are always filled
 PERTURB_PER_STEP = 3  # near-touch levels whose synthetic size is re-drawn each step
+NEAR_LEVELS = 30  # levels re-checked every step; the whole band only every FULL_EVERY steps
+FULL_EVERY = 10
 
 
 @dataclass(slots=True)
@@ -42,6 +44,8 @@ class SymbolMarket:
     high_ticks: int = 0
     low_ticks: int = 0
     open_ticks: int = 0
+    _last_bid: int = 0
+    _refreshes: int = 0
 
     def __post_init__(self) -> None:
         start = self.inst.to_ticks(self.inst.start_price)
@@ -64,6 +68,17 @@ class SymbolMarket:
         sigma_ticks = sigma_price / float(self.inst.tick_size)
         self.mid_ticks = max(10.0, self.mid_ticks + self.rng.gauss(0.0, sigma_ticks))
 
+    def _price(self, is_bid: bool, index: int) -> int:
+        """Ticks of synthetic level ``index`` (0 = the touch); deeper levels on a fixed grid of
+        ``level_spacing_ticks`` so a small move of the mid does not re-lay the whole band."""
+        bid_top, ask_top = self.touch()
+        if index == 0:
+            return bid_top if is_bid else ask_top
+        step = self.inst.level_spacing_ticks
+        if is_bid:
+            return (bid_top - 1) // step * step - (index - 1) * step
+        return -(-(ask_top + 1) // step) * step + (index - 1) * step
+
     def _size(self, depth_index: int) -> int:
         scale = self.mean_level_lots * (0.3 + 1.4 * self.rng.random()) * (1 + depth_index / 40)
         return max(1, round(scale))
@@ -75,12 +90,19 @@ class SymbolMarket:
         """Withdraw synthetic size outside the band around the touch, fill holes inside it."""
         bid_top, ask_top = self.touch()
         levels = self.book_levels
-        self._trim(is_bid=True, keep_low=bid_top - levels + 1, keep_high=bid_top)
-        self._trim(is_bid=False, keep_low=ask_top, keep_high=ask_top + levels - 1)
+        self._trim(is_bid=True, keep_low=self._price(True, levels - 1), keep_high=bid_top)
+        self._trim(is_bid=False, keep_low=ask_top, keep_high=self._price(False, levels - 1))
+        # Holes appear near the touch (takers) and at the edges the mid moved away from; the
+        # deep band only needs the occasional full pass.
+        full = self._refreshes % FULL_EVERY == 0
+        moved = abs(bid_top - self._last_bid)
+        self._refreshes += 1
+        self._last_bid = bid_top
+        scan = levels if full else min(levels, NEAR_LEVELS + moved)
         for is_bid in (True, False):
             side = self.book.side(is_bid=is_bid)
-            for index in range(levels):
-                ticks = bid_top - index if is_bid else ask_top + index
+            for index in range(scan):
+                ticks = self._price(is_bid, index)
                 if ticks <= 0:
                     break
                 level = side.levels.get(ticks)
@@ -89,9 +111,15 @@ class SymbolMarket:
                     self.book.set_synthetic(ticks, self._size(index), is_bid=is_bid)
             for _ in range(PERTURB_PER_STEP):
                 index = self.rng.randrange(DENSE_LEVELS)
-                ticks = bid_top - index if is_bid else ask_top + index
+                ticks = self._price(is_bid, index)
                 if ticks > 0:
                     self.book.set_synthetic(ticks, self._size(index), is_bid=is_bid)
+
+    def withdraw_crossed(self, bid_top: int, ask_top: int) -> None:
+        """Cancel synthetic size the new touch crosses (asks at or below the new best bid,
+        bids at or above the new best ask); user orders there stay, to be traded through."""
+        self._trim(is_bid=False, keep_low=bid_top + 1, keep_high=1 << 62)
+        self._trim(is_bid=True, keep_low=0, keep_high=ask_top - 1)
 
     def _trim(self, *, is_bid: bool, keep_low: int, keep_high: int) -> None:
         side = self.book.side(is_bid=is_bid)

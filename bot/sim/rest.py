@@ -9,8 +9,8 @@ client gets the Bybit envelope with rate-limit headers, never an HTML page or a 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-import secrets
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +53,7 @@ class RestApi:
         self.ghost_hold_s = ghost_hold_s
         self.routes: dict[tuple[str, str], tuple[Endpoint, bool]] = {}
         self.stats: Counter[str] = Counter()
+        self._trace_ids = itertools.count(1)
 
     def add(self, method: str, path: str, fn: Endpoint, *, private: bool) -> None:
         self.routes[(method, path)] = (fn, private)
@@ -65,7 +66,7 @@ class RestApi:
             "X-Bapi-Limit-Status": str(limit[1]),
             "X-Bapi-Limit-Reset-Timestamp": str(limit[2]),
             "Ret_code": str(code),
-            "Traceid": secrets.token_hex(16),
+            "Traceid": f"{next(self._trace_ids):032x}",
             "Timenow": str(now_ms),
         }
         return web.Response(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -75,10 +76,12 @@ class Simulator:
         cfg = self.config
         last_step = [time.monotonic()]
 
-        def market_step() -> None:
+        async def market_step() -> None:
             now = time.monotonic()
             dt, last_step[0] = min(now - last_step[0], 1.0), now
-            self.exchange.step(dt)
+            for market in self.exchange.markets.values():
+                self.exchange.step_market(market, dt)
+                await asyncio.sleep(0)  # let requests in between symbols: shorter stalls
 
         def book_step(depth: int) -> Callable[[], None]:
             def step() -> None:
@@ -252,6 +255,9 @@ async def serve(
         assert server is not None
         port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         urls = ready_urls(config.host, port)
+        # Startup objects (instruments, books, app) live for the whole run: keep them out of
+        # every later collection so full GC pauses stay short (tail latency).
+        gc.freeze()
         if ready_file is not None:
             write_ready_file(ready_file, {**urls, "port": port, "pid": os.getpid()})
         logger.info("mmbot sim listening on %s (seed %d)", urls["rest_url"], config.seed)

@@ -133,6 +133,12 @@ class WsHub:
         self.conns.discard(conn)
         for topic in list(conn.topics):
             self._unsubscribe_topic(conn, topic)
+        self._count_private_listeners()
+
+    def _count_private_listeners(self) -> None:
+        self.exchange.private_listeners = sum(
+            1 for c in self.conns if c.channel == "private" and c.api_key and c.topics
+        )
 
     # --- inbound -----------------------------------------------------------------------------
 
@@ -240,6 +246,8 @@ class WsHub:
                 self._subscribe_topic(conn, topic)
             elif topic in conn.topics:
                 self._unsubscribe_topic(conn, topic)
+        if conn.channel == "private":
+            self._count_private_listeners()
 
     def _book_topic(self, conn: WsConnection, topic: str) -> BookTopic | None:
         if conn.channel == "private":

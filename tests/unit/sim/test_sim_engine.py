@@ -20,6 +20,7 @@ class Events:
     def __init__(self, exchange: Exchange) -> None:
         self.items: list[tuple[str, dict[str, Any]]] = []
         self.trades: list[dict[str, Any]] = []
+        exchange.private_listeners = 1  # events are only rendered when someone listens
         exchange.on_private = lambda topic, data: self.items.extend((topic, d) for d in data)
         exchange.on_trades = lambda inst, trades: self.trades.extend(trades)
 
