@@ -59,8 +59,10 @@ def tracked_by_git(path: Path) -> bool:
 
 def file_problems(name: str, path: Path) -> list[tuple[str, str]]:
     """(problem, fix) pairs for one secret file."""
-    if not path.is_file():
+    if not path.exists():
         return [(f"API {name} file {path} does not exist", f"create {path} (mode 600)")]
+    if not path.is_file():
+        return [(f"API {name} file {path} is not a regular file", f"put the {name} in a file")]
     problems: list[tuple[str, str]] = []
     try:
         with path.open("rb") as handle:

@@ -70,6 +70,10 @@ def test_secrets_fail_missing_and_empty(make_ctx: MakeContext, tmp_path: Path) -
     assert outcome.status is Status.FAIL
     assert f"API key file {key} is empty" in outcome.message
     assert f"API secret file {tmp_path / 'nope'} does not exist" in outcome.message
+    (tmp_path / "a-dir").mkdir()
+    env["BYBIT_API_SECRET_FILE"] = str(tmp_path / "a-dir")
+    outcome = SecretsCheck().run(make_ctx(BOT, env=env))
+    assert f"API secret file {tmp_path / 'a-dir'} is not a regular file" in outcome.message
 
 
 def test_secrets_fail_tracked_by_git(make_ctx: MakeContext, tmp_path: Path) -> None:
