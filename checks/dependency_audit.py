@@ -10,7 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from checks.audit import AuditReport, evaluate, load_ignore_rules, run_pip_audit
+from checks.audit import (
+    AuditReport,
+    evaluate,
+    load_ignore_rules,
+    rules_from_profile,
+    run_pip_audit,
+)
 from checks.base import Check, Outcome
 from checks.context import CheckContext
 
@@ -28,14 +34,14 @@ class DependencyAuditCheck(Check):
         return run_pip_audit(timeout_s=self.timeout_s - 5, env=dict(ctx.env))
 
     def run(self, ctx: CheckContext) -> Outcome:
-        rules = load_ignore_rules(ctx.audit_ignore_file)
+        rules = rules_from_profile(ctx.profile) + load_ignore_rules(ctx.audit_ignore_file)
         report = self._audit(ctx)
         verdict = evaluate(report, rules, dt.datetime.now(dt.UTC).date())
         fix = None
         if verdict.judged or verdict.expired_rules:
             fix = (
                 "upgrade to the fixed versions (soakctl audit lists them), or add a dated, "
-                "reasoned entry to audit-ignore.yaml"
+                "reasoned entry to the profile's audit.ignore or audit-ignore.yaml"
             )
         elif verdict.not_audited:
             fix = "run soakctl audit where pypi.org is reachable (CI), or audit the lock file there"

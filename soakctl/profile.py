@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 import signal
 import sys
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -113,6 +114,19 @@ class Disk(_Model):
     critical_free_bytes: Size = Field(100_000_000, alias="critical_free")
 
 
+class AuditIgnore(_Model):
+    """A known vulnerability accepted for a while, with the reason a reviewer will read."""
+
+    id: str = Field(min_length=1, description="advisory id or alias (GHSA-, CVE-, PYSEC-)")
+    package: str | None = Field(None, description="only excuse it for this package")
+    reason: str = Field(min_length=3)
+    expires: date = Field(description="last day the entry applies (YYYY-MM-DD)")
+
+
+class Audit(_Model):
+    ignore: list[AuditIgnore] = Field(default_factory=list)
+
+
 class Profile(_Model):
     name: str = "adhoc"
     duration_s: Duration = Field(24 * 3600.0, alias="duration")
@@ -124,6 +138,7 @@ class Profile(_Model):
     metrics_url: str | None = None
     after: list[Argv] = Field(default_factory=list)
     criteria: list[str] = Field(default_factory=list)
+    audit: Audit = Field(default_factory=Audit)
 
     @field_validator("interval_s")
     @classmethod

@@ -20,6 +20,7 @@ from checks.audit.policy import (
     IgnoreRule,
     evaluate,
     load_ignore_rules,
+    rules_from_profile,
 )
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "load_ignore_rules",
     "load_pip_audit_json",
     "parse_pip_audit_json",
+    "rules_from_profile",
     "run_pip_audit",
 ]

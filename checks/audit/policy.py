@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from checks.audit.pip_audit import AuditReport, Vulnerability
 from checks.base import Status
 from soakctl.errors import UsageError
+from soakctl.profile import Profile
 
 DEFAULT_IGNORE_FILE = Path("audit-ignore.yaml")
 BLOCKING_SEVERITIES = frozenset({"HIGH", "CRITICAL"})
@@ -54,6 +55,13 @@ class IgnoreFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     ignore: list[IgnoreRule] = Field(default_factory=list)
+
+
+def rules_from_profile(profile: Profile | None) -> list[IgnoreRule]:
+    """The profile's ``audit.ignore`` entries as rules (same fields as the ignore file)."""
+    if profile is None:
+        return []
+    return [IgnoreRule.model_validate(entry.model_dump()) for entry in profile.audit.ignore]
 
 
 def load_ignore_rules(path: Path | None) -> list[IgnoreRule]:

@@ -49,6 +49,10 @@ def _as_json(verdict: AuditVerdict) -> dict[str, object]:
 
 def audit(
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout, nothing else.")] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", "-p", help="Also honour this profile's audit.ignore entries."),
+    ] = None,
     ignore_file: Annotated[
         Path | None,
         typer.Option("--ignore-file", help="Ignore list YAML (default ./audit-ignore.yaml)."),
@@ -64,9 +68,18 @@ def audit(
     ] = None,
 ) -> None:
     """Audit installed dependencies for known vulnerabilities (exit 1 if one blocks)."""
-    from checks.audit import evaluate, load_ignore_rules, load_pip_audit_json, run_pip_audit
+    from checks.audit import (
+        evaluate,
+        load_ignore_rules,
+        load_pip_audit_json,
+        rules_from_profile,
+        run_pip_audit,
+    )
+    from soakctl.profile import load_profile
 
     rules = load_ignore_rules(ignore_file)
+    if profile is not None:
+        rules = rules_from_profile(load_profile(profile)) + rules
     report = load_pip_audit_json(input_file) if input_file else run_pip_audit(timeout_s=timeout_s)
     verdict = evaluate(report, rules, dt.datetime.now(dt.UTC).date())
     if json_out:
