@@ -100,6 +100,9 @@ class BotConfig(_Model):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     shutdown_timeout_s: float = Field(30.0, gt=0, le=35, description="bound on graceful stop")
     reconcile_interval_s: float = Field(5.0, gt=0, description="REST check of unknown orders")
+    quote_on_book: bool = Field(
+        True, description="re-quote on every book push; false = on a 250 ms timer only"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

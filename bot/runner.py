@@ -13,6 +13,7 @@ bounded by ``shutdown_timeout_s`` (30 s), so the process exits well inside a 40 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -171,6 +172,10 @@ class Bot:
         except ExchangeError as exc:
             raise BotStopped(f"startup reconciliation failed: {exc}") from None
         self._make_streams(rest, orders)
+        # Everything allocated so far lives for the whole run: keep it out of the collector's
+        # full scans, which would otherwise stall the quote path for milliseconds.
+        gc.collect()
+        gc.freeze()
         await self._supervise()
 
     def _make_streams(self, rest: BybitRest, orders: OrderManager) -> None:
@@ -262,7 +267,10 @@ class Bot:
             if self.public is not None:
                 self.public.resubscribe()
         self._book_rx_s = received_s
-        self._book_event.set()
+        if self.cfg.quote_on_book and not self.stopping and book.valid:
+            self.quote_once(received_s)  # straight from the frame: no task switch
+        else:
+            self._book_event.set()
 
     def _on_book_reset(self) -> None:
         if self.book is not None:
@@ -291,16 +299,20 @@ class Bot:
 
     async def _quote_loop(self) -> None:
         while not self.stopping:
-            try:
-                async with asyncio.timeout(QUOTE_IDLE_S):
-                    await self._book_event.wait()
-            except TimeoutError:
-                pass
+            if self.cfg.quote_on_book:
+                try:
+                    async with asyncio.timeout(QUOTE_IDLE_S):
+                        await self._book_event.wait()
+                except TimeoutError:
+                    pass
+            else:
+                await asyncio.sleep(QUOTE_IDLE_S)
             self._book_event.clear()
             if not self.stopping:
-                self.quote_once()
+                self.quote_once(0.0)
 
-    def quote_once(self) -> None:
+    def quote_once(self, book_rx_s: float) -> None:
+        """Decide and send; ``book_rx_s`` is when the triggering frame arrived (0: a timer)."""
         book, orders = self.book, self.orders
         assert book is not None and orders is not None
         now = self.clock.monotonic()
@@ -328,7 +340,7 @@ class Bot:
             book.best_bid, book.best_ask, orders.ledger.position, orders.live_quotes()
         )
         for action in actions:
-            orders.submit(action, self._book_rx_s)
+            orders.submit(action, book_rx_s)
 
     # ---- housekeeping -------------------------------------------------------------------------
     async def _housekeeping(self) -> None:
