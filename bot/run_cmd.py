@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import orjson
 import typer
@@ -20,7 +21,13 @@ from bot.connectors.errors import ExchangeError
 from bot.connectors.rest import BybitRest
 from bot.logs import setup_logging
 from bot.metrics import BotMetrics
-from bot.secrets import Credentials, SecretError, load_credentials, load_credentials_dir
+from bot.secrets import (
+    Credentials,
+    Secret,
+    SecretError,
+    load_credentials,
+    load_credentials_dir,
+)
 
 logger = logging.getLogger("bot")
 
@@ -40,7 +47,7 @@ def _load(config: Path | None) -> tuple[BotConfig, Credentials]:
         if cfg.exchange.credentials_dir:
             creds = load_credentials_dir(Path(cfg.exchange.credentials_dir))
         else:
-            found = load_credentials()
+            found = load_credentials() or _sim_dev_credentials(cfg)
             if found is None:
                 raise SecretError(
                     "no API credentials: put them in /run/secrets/bybit_api_key and "
@@ -51,6 +58,17 @@ def _load(config: Path | None) -> tuple[BotConfig, Credentials]:
     except (ConfigError, SecretError) as exc:
         raise _fail(str(exc)) from None
     return cfg, creds
+
+
+def _sim_dev_credentials(cfg: BotConfig) -> Credentials | None:
+    """The simulator's documented dev pair, only when the bot targets a loopback exchange."""
+    host = urlsplit(cfg.exchange.rest_url).hostname or ""
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    from bot.sim.cli import DEV_API_KEY, DEV_API_SECRET
+
+    logger.warning("no credentials configured: using mmbot sim's dev pair (loopback only)")
+    return Credentials(Secret(DEV_API_KEY), Secret(DEV_API_SECRET), source="sim-dev")
 
 
 def run(
@@ -68,8 +86,9 @@ def run(
     """Run the market-making bot until SIGTERM/SIGINT (env overrides: see docs/bot.md)."""
     from bot.runner import Bot
 
+    setup_logging()
     cfg, creds = _load(config)
-    setup_logging(cfg.log_level)
+    logging.getLogger().setLevel(cfg.log_level)
 
     async def main() -> int:
         bot = Bot(cfg, creds, inject_leak_mib_per_h=inject_leak)
@@ -134,8 +153,8 @@ def orders(
     as_json: Annotated[bool, typer.Option("--json", help="JSON only on stdout.")] = False,
 ) -> None:
     """List (and optionally cancel) the account's open orders on the configured symbol."""
-    cfg, creds = _load(config)
     setup_logging("WARNING")
+    cfg, creds = _load(config)
     try:
         found = asyncio.run(_orders(cfg, creds, cancel_all))
     except ExchangeError as exc:

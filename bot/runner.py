@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 STARTUP_TIMEOUT_S = 30.0
 QUOTE_IDLE_S = 0.25  # re-check staleness this often even with no book push
 HOUSEKEEPING_S = 0.5
+STATUS_EVERY_S = 60.0
 
 
 class BotStopped(Exception):
@@ -74,6 +75,7 @@ class Bot:
         self._book_rx_s = 0.0
         self._block_reason = "starting"
         self._last_poll_s = 0.0
+        self._last_status_s = 0.0
         self._invalid_since_s = 0.0
         self._side_tasks: set[asyncio.Task[None]] = set()
 
@@ -359,6 +361,17 @@ class Bot:
             except ExchangeError as exc:
                 logger.warning("housekeeping: %s", exc)
             self._watch_book(now)
+            if now - self._last_status_s >= STATUS_EVERY_S:
+                self._last_status_s = now
+                ledger = self.orders.ledger
+                logger.info(
+                    "status: position %s, open orders %d, fills %d, rebates %s, quoting: %s",
+                    ledger.position,
+                    self.orders.open_count(),
+                    ledger.fills,
+                    ledger.rebates,
+                    self._block_reason or "yes",
+                )
 
     def _watch_book(self, now_s: float) -> None:
         """A book that stays invalid while connected (resubscribe ignored): reconnect."""

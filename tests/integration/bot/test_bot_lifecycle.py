@@ -119,3 +119,23 @@ def test_orders_cancel_all_and_bad_config(
     result = run_orders(mmbot_bin, bot.env, "--config", str(bad))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"mmbot: {bad}: strategy.levles: unknown key"]
+
+
+def test_inject_leak_grows_rss_at_the_asked_rate(sim_factory, bot_factory) -> None:
+    import psutil
+
+    sim = sim_factory()
+    bot = bot_factory(sim, None, "--inject-leak", "7200")  # 2 MiB/s: visible in seconds
+    proc = psutil.Process(bot.proc.pid)
+    start_rss = proc.memory_info().rss
+    leaked = wait_for(
+        lambda: (
+            (bot.metric("mmbot_injected_leak_bytes") or 0) >= 6 * 2**20
+            and bot.metric("mmbot_injected_leak_bytes")
+        ),
+        20,
+        "6 MiB leaked",
+    )
+    assert proc.memory_info().rss - start_rss >= 0.8 * (leaked - 2 * 2**20)
+    code, _ = bot.stop()
+    assert code == 0
