@@ -413,7 +413,10 @@ class OrderManager:
         self._publish()
 
     async def cancel_all(self, timeout_s: float) -> int:
-        """Cancel every open order on the symbol and poll until none remain; left count."""
+        """Cancel every open order on the symbol and poll until none remain.
+
+        Returns how many were still open at the deadline, or -1 if the venue never answered.
+        """
         deadline = self.clock.monotonic() + timeout_s
         remaining = -1
         while self.clock.monotonic() < deadline:

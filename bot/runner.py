@@ -246,7 +246,10 @@ class Bot:
             async with asyncio.timeout(self.cfg.shutdown_timeout_s):
                 await asyncio.wait_for(self.orders.drain(), 5.0)
                 left = await self.orders.cancel_all(self.cfg.shutdown_timeout_s - 8.0)
-                if left:
+                if left < 0:
+                    logger.error("shutdown: could not confirm that no orders remain open")
+                    self.exit_code = 1
+                elif left:
                     logger.error("shutdown: %d orders still open on the exchange", left)
                     self.exit_code = 1
                 else:

@@ -139,3 +139,15 @@ def test_inject_leak_grows_rss_at_the_asked_rate(sim_factory, bot_factory) -> No
     assert proc.memory_info().rss - start_rss >= 0.8 * (leaked - 2 * 2**20)
     code, _ = bot.stop()
     assert code == 0
+
+
+def test_sigterm_with_the_exchange_gone_exits_within_the_bound(sim_factory, bot_factory):
+    sim = sim_factory()
+    bot = bot_factory(sim, {"shutdown_timeout_s": 10})
+    sim.proc.kill()
+    sim.proc.wait(timeout=10)
+    code, elapsed_s = bot.stop(signal.SIGTERM)
+    assert code == 1  # orders could not be confirmed cancelled: say so
+    assert elapsed_s < 15
+    assert any("orders" in line.get("msg", "") and line.get("level") == "ERROR"
+               for line in bot.log_lines())
