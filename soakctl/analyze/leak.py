@@ -29,7 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from soakctl.analyze.trend import SlopeFit, bucket_medians, cycle_period_s, theil_sen
+from soakctl.analyze.trend import (
+    SlopeFit,
+    bucket_medians,
+    cycle_period_s,
+    remove_cycle,
+    theil_sen,
+)
 
 MIN_BUCKETS = 6
 TARGET_BUCKETS = 200
@@ -110,14 +116,15 @@ def _warmup_index(bt: np.ndarray, bm: np.ndarray, floor: float) -> int:
     signs = np.sign(resid[:start])
     if start and abs(float(signs.mean())) < 0.8:
         return 0  # off the line on both sides: a slow cycle or noise, not a warm-up
-    for run_start, at in _shift_events(bm, floor):
-        if run_start > 0 and at < start:
+    for run_start, at, size in _shift_events(bm, floor):
+        if run_start > 0 and at < start and size > 0:
             return max(at - 1, 0)
     return start
 
 
-def _shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, int]]:
-    """Persistent level shifts in ``y``: (first flagged index, bucket where the new level starts).
+def _shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, int, float]]:
+    """Persistent level shifts in ``y``: (first flagged index, bucket where the new level
+    starts, size).
 
     The level is the median of ``k`` buckets; a shift is a change of level between adjacent
     ``k``-bucket windows that stands out from the typical change (a steady trend) by more than
@@ -131,17 +138,24 @@ def _shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, in
     jump = jump - np.median(jump)
     flags = np.diff(np.r_[0, (np.abs(jump) > SHIFT_SIGMAS * sigma).astype(np.int8), 0])
     starts, ends = np.flatnonzero(flags == 1), np.flatnonzero(flags == -1)
-    return [(int(a), int(a + np.argmax(np.abs(jump[a:e])) + k))
-            for a, e in zip(starts, ends, strict=True)]
+    events = []
+    for a, e in zip(starts, ends, strict=True):
+        at = int(a + np.argmax(np.abs(jump[a:e])))
+        events.append((int(a), at + k, float(jump[at])))
+    return events
 
 
 def _split_one_shift(b: _Buckets, floor: float) -> tuple[np.ndarray, int]:
-    """Split at a single persistent level shift; return the labels and the number of shifts."""
+    """Split at a single upward level shift; return the labels and the number of up-shifts.
+
+    Only upward shifts are one-off allocations; a single drop (a GC, a cache flush) is left in
+    place: splitting there would turn a sawtooth into rising segments.
+    """
     seg = b.seg.copy()
     events: list[int] = []
     for s in np.unique(b.seg):
         idx = np.flatnonzero(b.seg == s)
-        events += [int(idx[at]) for _a, at in _shift_events(b.y[idx], floor)]
+        events += [int(idx[at]) for _a, at, size in _shift_events(b.y[idx], floor) if size > 0]
     if len(events) == 1:
         seg[events[0]:][seg[events[0]:] == seg[events[0]]] = seg.max() + 1
     return seg, len(events)
@@ -183,8 +197,11 @@ def detect_leak(
     main = seg_all == np.unique(seg_all)[np.argmax(np.unique(seg_all, return_counts=True)[1])]
     period = cycle_period_s(t[main], y[main]) if longest >= 48 else None
     res.period_s = period
-    if period is not None and period * MIN_BUCKETS <= span_s:
-        width_s = period * np.ceil(width_s / period - 1e-9)
+    if period is not None:
+        y = y.copy()
+        for s in np.unique(seg_all):
+            m = seg_all == s
+            y[m] = remove_cycle(t[m], y[m], period)
     res.bucket_s = width_s
     floor = max(threshold_per_h / 3600.0 * width_s, 1e-9 * float(np.median(np.abs(y))))
     steady = _steady_buckets(t, y, seg_all, width_s, floor, res)

@@ -94,10 +94,9 @@ def _batches(path: Path, fh: Any) -> Iterator[tuple[_Batch, bytes | None]]:
             raise InputError(
                 f"{path}:{lineno + len(parts)}: line longer than {MAX_LINE_BYTES} bytes"
             )
-        for ln in parts:
-            if len(ln) > MAX_LINE_BYTES:
-                bad = lineno + parts.index(ln)
-                raise InputError(f"{path}:{bad}: line longer than {MAX_LINE_BYTES} bytes")
+        if parts and max(map(len, parts)) > MAX_LINE_BYTES:
+            bad = lineno + next(i for i, ln in enumerate(parts) if len(ln) > MAX_LINE_BYTES)
+            raise InputError(f"{path}:{bad}: line longer than {MAX_LINE_BYTES} bytes")
         if parts:
             yield _Batch(lineno, parts), None
             lineno += len(parts)
@@ -150,12 +149,46 @@ def _fast_objects(batch: _Batch) -> list[dict[str, Any]] | None:
     return objs
 
 
-class _Columns:
-    """Accumulates per-batch arrays; validation of values happens on each batch's arrays."""
+class _Growing:
+    """Columns in large preallocated buffers that grow by doubling.
 
-    def __init__(self) -> None:
-        self.parts: dict[str, list[np.ndarray]] = {}
-        self.metric_parts: dict[str, list[np.ndarray]] = {}
+    Many small per-batch chunks joined at the end would need twice the memory at the join, and
+    the freed chunks stay in the C heap; large buffers are mapped and unmapped whole, and pages
+    of the spare capacity are never touched, so they cost no resident memory.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(capacity, 1024)
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def put(self, key: str, start: int, col: np.ndarray) -> None:
+        buf = self.buffers.get(key)
+        if buf is None:
+            buf = np.empty(self.capacity)
+            buf[:start] = np.nan
+            self.buffers[key] = buf
+        buf[start:start + col.size] = col
+
+    def ensure(self, filled: int, rows: int) -> None:
+        """Room for ``rows`` rows; the first ``filled`` are copied when the buffers move."""
+        if rows <= self.capacity:
+            return
+        self.capacity = max(2 * self.capacity, rows)
+        for key, old in self.buffers.items():
+            buf = np.empty(self.capacity)
+            buf[:filled] = old[:filled]
+            self.buffers[key] = buf
+
+    def result(self, rows: int) -> dict[str, np.ndarray]:
+        return {k: v[:rows] for k, v in self.buffers.items()}
+
+
+class _Columns:
+    """Accumulates validated batches into growing column buffers."""
+
+    def __init__(self, expected_rows: int) -> None:
+        self.fields = _Growing(expected_rows)
+        self.metrics = _Growing(expected_rows)
         self.rows = 0
 
     def add(self, objs: list[dict[str, Any]]) -> bool:
@@ -177,33 +210,27 @@ class _Columns:
         metrics = [o.get("metrics") for o in objs]
         if not set(map(type, metrics)) <= {dict, type(None)}:
             return False
-        for key in set(self.parts) | set(arrays):
-            col = arrays.get(key)
-            if col is None:
-                col = np.full(n, np.nan)
-            prev = [np.full(self.rows, np.nan)] if self.rows else []
-            self.parts.setdefault(key, prev).append(col)
-        self._add_metrics(metrics)
+        self.fields.ensure(self.rows, self.rows + n)
+        self.metrics.ensure(self.rows, self.rows + n)
+        missing = np.full(n, np.nan)
+        for key in set(self.fields.buffers) | set(arrays):
+            self.fields.put(key, self.rows, arrays.get(key, missing))
+        self._add_metrics(metrics, missing)
         self.rows += n
         return True
 
-    def _add_metrics(self, metrics: list[Any]) -> None:
+    def _add_metrics(self, metrics: list[Any], missing: np.ndarray) -> None:
         present = [m for m in metrics if m]
-        if not present and not self.metric_parts:
+        if not present and not self.metrics.buffers:
             return
         arrays = _uniform_columns(metrics, None) if len(present) == len(metrics) else None
         if arrays is None:
             arrays = _general_metric_columns(metrics, present)
-        for name in set(self.metric_parts) | set(arrays):
-            if name not in self.metric_parts and len(self.metric_parts) >= MAX_METRIC_SERIES:
+        for name in set(self.metrics.buffers) | set(arrays):
+            if name not in self.metrics.buffers and len(self.metrics.buffers) >= MAX_METRIC_SERIES:
                 continue
-            col = arrays.get(name)
-            if col is None:
-                col = np.full(len(metrics), np.nan)
-            col[~np.isfinite(col)] = np.nan
-            new = self.rows and name not in self.metric_parts
-            prev = [np.full(self.rows, np.nan)] if new else []
-            self.metric_parts.setdefault(name, prev).append(col)
+            col = arrays.get(name, missing)
+            self.metrics.put(name, self.rows, np.where(np.isfinite(col), col, np.nan))
 
 
 def _uniform_columns(
@@ -226,14 +253,14 @@ def _uniform_columns(
         if set(map(type, objs)) != {dict} or len(set(map(len, objs))) != 1:
             return None
         if others:
-            list(map(itemgetter(*others, *others), objs))
+            list(map(itemgetter(*others), objs))
         matrix = np.array(list(map(itemgetter(*keys), objs)), dtype=np.float64)
     except (KeyError, TypeError, ValueError):
         return None
     if matrix.ndim != 2:
         return None
-    matrix = np.ascontiguousarray(matrix.T)
-    return dict(zip(keys, matrix, strict=True))
+    # One contiguous copy per column, so no column keeps the whole batch matrix alive.
+    return {key: matrix[:, i].copy() for i, key in enumerate(keys)}
 
 
 def _general_columns(objs: list[dict[str, Any]]) -> dict[str, np.ndarray] | None:
@@ -276,7 +303,11 @@ def load_samples(path: Path, warn: Warn | None = None) -> Samples:
         fh = path.open("rb")
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    cols = _Columns()
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    cols = _Columns(expected_rows=size // 200 + 1024)  # grows if lines are shorter
     with fh:
         for batch, fragment in _batches(path, fh):
             objs = _fast_objects(batch)
@@ -288,8 +319,8 @@ def load_samples(path: Path, warn: Warn | None = None) -> Samples:
                 _add_fragment(path, batch.first_lineno + len(batch.lines), fragment, cols, note)
     if cols.rows == 0:
         raise InputError(f"{path}: no valid sample (need JSON lines with ts and rss_bytes)")
-    columns = {k: np.concatenate(v) for k, v in cols.parts.items()}
-    metrics = {k: np.concatenate(v) for k, v in cols.metric_parts.items()}
+    columns = cols.fields.result(cols.rows)
+    metrics = cols.metrics.result(cols.rows)
     columns = {k: v for k, v in columns.items() if not np.isnan(v).all()}
     _sort_dedupe(path, columns, metrics, note)
     return Samples(path=path, columns=columns, metrics=metrics, warnings=notes)

@@ -34,9 +34,14 @@ def bucket_medians(
     bucket = np.floor((t - origin_s) / width_s).astype(np.int64)
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
     counts = np.diff(np.r_[starts, bucket.size])
+    tmean = np.add.reduceat(t, starts) / counts
+    if starts.size <= 4096 and t.size >= 16 * starts.size:
+        # Few large buckets: a median per contiguous slice (O(n)) beats sorting everything.
+        ends = starts + counts
+        med = np.array([np.median(y[a:b]) for a, b in zip(starts, ends, strict=True)])
+        return tmean, med, counts
     ys = y[np.lexsort((y, bucket))]
     med = (ys[starts + (counts - 1) // 2] + ys[starts + counts // 2]) / 2.0
-    tmean = np.add.reduceat(t, starts) / counts
     return tmean, med, counts
 
 
@@ -79,7 +84,36 @@ def cycle_period_s(t: np.ndarray, y: np.ndarray, min_cycles: int = 3) -> float |
     peaks = np.flatnonzero((window[1:-1] >= window[:-2]) & (window[1:-1] >= window[2:])) + 1
     strong = [int(p) for p in peaks if window[p] >= 0.9 * best]
     lag = int(below[0]) + (strong[0] if strong else int(np.argmax(window)))
-    return lag * width_s if lag >= 2 else None
+    if lag < 2:
+        return None
+    # Parabolic interpolation of the peak: the period to a fraction of a grid step, so a bucket
+    # of one period covers every phase of the cycle once.
+    a, b, c = acf[lag - 1], acf[lag], acf[lag + 1] if lag + 1 < n else acf[lag]
+    denom = a - 2 * b + c
+    offset = 0.5 * (a - c) / denom if denom < 0 else 0.0
+    return (lag + float(np.clip(offset, -0.5, 0.5))) * width_s
+
+
+def remove_cycle(t: np.ndarray, y: np.ndarray, period_s: float) -> np.ndarray:
+    """``y`` minus its cycle: the median residual per phase of ``period_s`` (32 phase bins).
+
+    The trend is first taken from buckets one period wide (where the cycle cancels), so the
+    phase profile is not tilted by growth. Needs at least three cycles; else ``y`` unchanged.
+    """
+    span_s = float(t[-1] - t[0])
+    if span_s < 3 * period_s:
+        return y
+    bt, bm, _ = bucket_medians(t, y, period_s, float(t[0]))
+    if bt.size < 3:
+        return y
+    line = theil_sen(bt, bm, autocorrelation=False)
+    resid = y - (line.slope * t + line.intercepts[0])
+    bins = np.minimum((((t - t[0]) % period_s) / period_s * 32).astype(np.int16), 31)
+    order = np.argsort(bins, kind="stable")  # radix sort for small integers: O(n)
+    phase, profile, _ = bucket_medians(bins[order].astype(np.float64), resid[order], 1.0, 0.0)
+    full = np.zeros(32)
+    full[np.rint(phase).astype(np.int64)] = profile
+    return y - full[bins]
 
 
 @dataclass(frozen=True)

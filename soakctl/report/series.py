@@ -32,7 +32,6 @@ def envelope(t: np.ndarray, y: np.ndarray, max_points: int = 600) -> Envelope | 
     bucket = np.floor((t - t[0]) / (span / max_points * (1 + 1e-9))).astype(np.int64)
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
     counts = np.diff(np.r_[starts, bucket.size])
-    ys = y[np.lexsort((y, bucket))]
-    mid = (ys[starts + (counts - 1) // 2] + ys[starts + counts // 2]) / 2.0
-    return Envelope(np.add.reduceat(t, starts) / counts, ys[starts],
-                    mid, ys[starts + counts - 1])
+    mid = np.array([np.median(y[a:a + c]) for a, c in zip(starts, counts, strict=True)])
+    return Envelope(np.add.reduceat(t, starts) / counts, np.minimum.reduceat(y, starts),
+                    mid, np.maximum.reduceat(y, starts))
