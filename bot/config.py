@@ -51,6 +51,7 @@ class HttpConfig(_Model):
     timeout_s: float = Field(5.0, gt=0, description="whole request; past it the result is unknown")
     max_retries: int = Field(3, ge=0, description="for safe (idempotent) requests only")
     retry_base_s: float = Field(0.2, gt=0)
+    pace_requests: bool = Field(True, description="token bucket per endpoint at Bybit's limits")
 
 
 class WsConfig(_Model):

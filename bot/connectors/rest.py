@@ -6,7 +6,8 @@
   those exact bytes (the URL is passed pre-encoded so aiohttp cannot re-encode it).
 * Clock: ``X-BAPI-TIMESTAMP`` is local time plus the offset measured from ``/v5/market/time``;
   a 10002 reply resyncs it and retries.
-* Limits: a path whose ``X-Bapi-Limit-Status`` hits 0, or that answers 10006, is blocked until
+* Limits: a token bucket per endpoint at Bybit's documented rate; a path whose
+  ``X-Bapi-Limit-Status`` hits 0, or that answers 10006, is blocked until
   ``X-Bapi-Limit-Reset-Timestamp``; requests wait for that instead of spending the budget.
 * Retries with backoff only for safe requests (reads, cancels: idempotent); a create or amend
   is sent once, and a lost reply surfaces as :class:`TransportError` for the order manager.
@@ -41,6 +42,41 @@ from bot.signing import sign_rest
 logger = logging.getLogger(__name__)
 
 
+# Bybit's per-UID limits per endpoint, linear (bybit-v5.md §3); requests wait for a token
+# instead of spending the venue's budget and collecting 10006.
+ENDPOINT_LIMITS_PER_S: dict[str, float] = {
+    "/v5/order/create": 10,
+    "/v5/order/amend": 10,
+    "/v5/order/cancel": 10,
+    "/v5/order/cancel-all": 10,
+    "/v5/order/realtime": 50,
+    "/v5/order/history": 50,
+    "/v5/execution/list": 50,
+    "/v5/position/list": 50,
+    "/v5/account/wallet-balance": 50,
+    "/v5/account/fee-rate": 5,
+}
+DEFAULT_LIMIT_PER_S = 50.0
+
+
+class TokenBucket:
+    """``rate_per_s`` tokens a second, burst of one second's worth; :meth:`take` returns how
+    long to wait before the request may go (the token is taken either way)."""
+
+    def __init__(self, rate_per_s: float, clock: Clock) -> None:
+        self.rate = rate_per_s
+        self.clock = clock
+        self.tokens = rate_per_s
+        self.updated_s = clock.monotonic()
+
+    def take(self) -> float:
+        now = self.clock.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.updated_s) * self.rate)
+        self.updated_s = now
+        self.tokens -= 1.0
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
 class BybitRest:
     """An async Bybit v5 REST client; use as ``async with BybitRest(...) as rest``."""
 
@@ -66,6 +102,7 @@ class BybitRest:
         self._pooled = pooled
         self._session: aiohttp.ClientSession | None = None
         self._blocked_until_ms: dict[str, float] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self.offset_ms = 0.0
 
     # ---- lifecycle ----------------------------------------------------------------------
@@ -146,12 +183,21 @@ class BybitRest:
 
     async def _wait_budget(self, path: str) -> None:
         until_ms = self._blocked_until_ms.get(path)
-        if until_ms is None:
+        if until_ms is not None:
+            wait_s = (until_ms - self.now_ms()) / 1000
+            if wait_s > 0:
+                await self._clock.sleep(min(wait_s, 5.0))
+            self._blocked_until_ms.pop(path, None)
+        if not self._http.pace_requests:
             return
-        wait_s = (until_ms - self.now_ms()) / 1000
+        bucket = self._buckets.get(path)
+        if bucket is None:
+            bucket = self._buckets[path] = TokenBucket(
+                ENDPOINT_LIMITS_PER_S.get(path, DEFAULT_LIMIT_PER_S), self._clock
+            )
+        wait_s = bucket.take()
         if wait_s > 0:
-            await self._clock.sleep(min(wait_s, 5.0))
-        self._blocked_until_ms.pop(path, None)
+            await self._clock.sleep(wait_s)
 
     def _headers(self, payload: str) -> dict[str, str]:
         if self._creds is None:

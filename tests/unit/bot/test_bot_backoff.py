@@ -68,3 +68,14 @@ def test_stream_gives_up_after_max_attempts_in_fake_time() -> None:
     text = metrics.render().decode()
     assert 'ws_reconnect_attempts_total{exchange="bybit",ws_type="public"} 5.0' in text
     assert 'ws_max_reconnect_reached_total{exchange="bybit",ws_type="public"} 1.0' in text
+
+
+def test_token_bucket_in_fake_time() -> None:
+    from bot.connectors.rest import TokenBucket
+
+    clock = FakeClock()
+    bucket = TokenBucket(10, clock)
+    assert [bucket.take() for _ in range(10)] == [0.0] * 10
+    assert bucket.take() == pytest.approx(0.1)  # the 11th waits one token's time
+    clock.advance(1.0)
+    assert bucket.take() == 0.0
