@@ -77,7 +77,12 @@ def start_server(tmp: Path, tls: bool, ca: trustme.CA) -> tuple[subprocess.Popen
 async def measure(url: str, pooled: bool, context: ssl.SSLContext | None, n: int) -> list[float]:
     creds = Credentials(Secret(KEY), Secret(SECRET), source="bench")
     async with BybitRest(
-        url, creds, HttpConfig(pace_requests=False), BotMetrics(), ssl_context=context, pooled=pooled
+        url,
+        creds,
+        HttpConfig(pace_requests=False),
+        BotMetrics(),
+        ssl_context=context,
+        pooled=pooled,
     ) as rest:
         await rest.get("/v5/market/time", {}, auth=False)  # warm up (DNS, first connect)
         samples = []
