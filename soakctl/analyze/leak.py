@@ -38,6 +38,7 @@ from soakctl.analyze.trend import (
 )
 
 MIN_BUCKETS = 6
+RECENT_MIN_S = 900.0  # a recent half/quarter window must span 15 minutes to be judged alone
 TARGET_BUCKETS = 200
 WARMUP_SIGMAS = 4.0
 SHIFT_SIGMAS = 6.0
@@ -171,6 +172,20 @@ def _fit_window(b: _Buckets, floor: float) -> tuple[SlopeFit, int] | None:
         return None
 
 
+def _given_back(b: _Buckets, growth: float, floor: float) -> bool:
+    """True when one drop in ``b`` undoes at least half of ``growth``.
+
+    Growth that a single drop gives back (a GC or cache cycle longer than the data resolves)
+    is not sustained, however steep the ramp before it; a recent window is judged against the
+    drops of the whole steady window, since its ramp may be the rise of such a cycle.
+    """
+    for s in np.unique(b.seg):
+        y = b.y[b.seg == s]
+        if any(size < 0 and -size >= 0.5 * growth for _a, _at, size in _shift_events(y, floor)):
+            return True
+    return False
+
+
 def detect_leak(
     series: str,
     t: np.ndarray,
@@ -246,25 +261,31 @@ def _decide(res: LeakResult, steady: _Buckets, floor: float, width_s: float) -> 
     fit, shifts = full
     chosen, name = fit, "steady"
     res.level_shifts = shifts
-    if fit.lo > thr_s:
-        res.status = "leak"
+    given_back = False
+    t_end = float(steady.t[-1])
+    span = t_end - float(steady.t[0])
+    for frac, label in ((1.0, "steady"), (0.5, "recent half"), (0.25, "recent quarter")):
+        if frac < 1 and (frac * span < RECENT_MIN_S or (
+                res.period_s is not None and frac * span < 2 * res.period_s)):
+            continue  # a short window, or one under two cycles, would judge half a cycle
+        m = steady.t >= t_end - frac * span
+        window = _Buckets(steady.t[m], steady.y[m], steady.seg[m])
+        part = (fit, shifts) if frac == 1 else _fit_window(window, floor)
+        if part is None or part[0].lo <= thr_s:
+            continue
+        if _given_back(steady, part[0].slope * frac * span, floor):
+            given_back = True
+            continue
+        res.status, chosen, name = "leak", part[0], label
+        break
     else:
-        t_end = float(steady.t[-1])
-        span = t_end - float(steady.t[0])
-        for frac, label in ((0.5, "recent half"), (0.25, "recent quarter")):
-            if res.period_s is not None and frac * span < 2 * res.period_s:
-                continue  # a window shorter than two cycles would judge half a cycle
-            m = steady.t >= t_end - frac * span
-            part = _fit_window(_Buckets(steady.t[m], steady.y[m], steady.seg[m]), floor)
-            if part is not None and part[0].lo > thr_s:
-                res.status, chosen, name = "leak", part[0], label
-                break
-        else:
-            res.status = "no_leak" if fit.hi < thr_s else "inconclusive"
+        res.status = "no_leak" if fit.hi < thr_s and not given_back else "inconclusive"
     res.window = name
     res.slope_per_h = chosen.slope * 3600.0
     res.ci_per_h = (chosen.lo * 3600.0, chosen.hi * 3600.0)
     res.reason = _reason(res, chosen)
+    if given_back and res.status == "inconclusive":
+        res.reason += "; a single drop gives back half the growth: not sustained (a slow cycle?)"
     res.fit = {"slope": chosen.slope, "lo": chosen.lo, "hi": chosen.hi,
                "segments": [(a, b, chosen.intercepts[s]) for s, (a, b) in chosen.spans.items()
                             if b > a]}

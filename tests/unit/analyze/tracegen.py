@@ -173,6 +173,60 @@ def restart_flat(rng: random.Random, hours: float = 4.0, interval_s: float = 1.0
     return Trace("restart_flat", ts, rss, False, 0.0, np.floor(el / every_s))
 
 
+def warmup_then_step(rng: random.Random, hours: float = 3.0, interval_s: float = 1.0) -> Trace:
+    """Caches fill, later one big allocation, then flat: not a leak."""
+    ts = _grid(rng, hours, interval_s)
+    el = ts - ts[0]
+    warm = rng.uniform(80, 200) * MIB * (1 - np.exp(-el / rng.uniform(100, 400)))
+    step = rng.uniform(30, 200) * MIB * (el > rng.uniform(0.3, 0.9) * hours * 3600)
+    return Trace("warmup_then_step", ts, _base(rng) + warm + step + _noise(rng, ts.size, 2),
+                 False, 0.0)
+
+
+def step_down(rng: random.Random, hours: float = 2.0, interval_s: float = 1.0) -> Trace:
+    """A cache flushed once: memory drops and stays: not a leak."""
+    ts = _grid(rng, hours, interval_s)
+    el = ts - ts[0]
+    drop = rng.uniform(30, 200) * MIB * (el > rng.uniform(0.1, 0.9) * hours * 3600)
+    return Trace("step_down", ts, _base(rng) + 250 * MIB - drop + _noise(rng, ts.size, 2),
+                 False, 0.0)
+
+
+def cycle_leak(rng: random.Random) -> Trace:
+    """A leak under load cycles of 20-120 minutes, 4-24 h at 5-30 s."""
+    hours = rng.choice([4.0, 8.0, 24.0])
+    ts = _grid(rng, hours, rng.choice([5.0, 30.0]))
+    el = ts - ts[0]
+    rate = rng.uniform(2 * THRESHOLD_MIB_PER_H, 60)
+    cyc = rng.uniform(20, 100) * MIB * np.sin(2 * math.pi * el / rng.uniform(1200, 7200))
+    return Trace("cycle_leak", ts, _base(rng) + cyc + rate * MIB * el / 3600
+                 + _noise(rng, ts.size, 3), True, rate)
+
+
+def sawtooth_warmup_leak(rng: random.Random, hours: float = 2.0) -> Trace:
+    """Warm-up, GC sawtooth and a leak at once, at 1 Hz."""
+    ts = _grid(rng, hours, 1.0)
+    el = ts - ts[0]
+    rate = rng.uniform(2 * THRESHOLD_MIB_PER_H, 80)
+    period = rng.uniform(120, 600)
+    saw = rng.uniform(20, 100) * MIB * (el % period) / period
+    warm = 200 * MIB * (1 - np.exp(-el / rng.uniform(100, 400)))
+    return Trace("sawtooth_warmup_leak", ts, _base(rng) + saw + warm + rate * MIB * el / 3600
+                 + _noise(rng, ts.size, 1.5), True, rate)
+
+
+def two_sided_spikes(rng: random.Random, hours: float = 3.0) -> Trace:
+    """Heavy-tailed spikes up and down (sampling glitches), leaking or not."""
+    ts = _grid(rng, hours, 1.0)
+    gen = np.random.default_rng(rng.randrange(1 << 30))
+    n = ts.size
+    spikes = (gen.random(n) < 0.03) * (gen.pareto(1.2, n) + 1) * 30 * MIB * gen.choice([-1, 1], n)
+    leak = rng.random() < 0.5
+    rate = rng.uniform(2 * THRESHOLD_MIB_PER_H, 80) if leak else rng.uniform(0, 2.5)
+    rss = _base(rng) + 200 * MIB + rate * MIB * (ts - ts[0]) / 3600 + spikes + _noise(rng, n, 2)
+    return Trace("two_sided_spikes", ts, np.clip(rss, MIB, None), leak, rate)
+
+
 def sawtooth(rng: random.Random, minutes: float, slope_mib_per_h: float) -> Trace:
     """The dev set's GC sawtooth at 1 Hz (for time-to-detect curves)."""
     ts = _grid(rng, minutes / 60, 1.0)
@@ -187,4 +241,5 @@ def sawtooth(rng: random.Random, minutes: float, slope_mib_per_h: float) -> Trac
 SHAPES: list[Callable[[random.Random], Trace]] = [
     staircase_leak, late_leak, one_off_step, slow_cycle, irregular_leak, irregular_flat,
     spiky_flat, spiky_leak, day_coarse_leak, day_coarse_flat, restart_leak, restart_flat,
+    warmup_then_step, step_down, cycle_leak, sawtooth_warmup_leak, two_sided_spikes,
 ]
