@@ -196,11 +196,18 @@ class OrderManager:
                 "error breaker tripped: quoting paused for %.0fs", self.risk.cfg.error_window_s
             )
 
-    def _unknown(self, order: TrackedOrder, action: str, exc: ExchangeError) -> None:
-        self.metrics.orders.labels(action=action, result="unknown").inc()
-        logger.warning("%s %s outcome unknown (%s): reconciling", action, order.link_id, exc)
+    def _unknown(
+        self, order: TrackedOrder, action: str, exc: ExchangeError, *, race: bool = False
+    ) -> None:
+        """Mark ``order`` unknown until reconciled. ``race``: the venue said "no such order"
+        (filled or cancelled meanwhile): routine for a maker, not an error."""
         order.state = OrderState.UNKNOWN
         order.since_s = self.clock.monotonic()
+        if race:
+            logger.info("%s %s: order already gone (%s): reconciling", action, order.link_id, exc)
+            return
+        self.metrics.orders.labels(action=action, result="unknown").inc()
+        logger.warning("%s %s outcome unknown (%s): reconciling", action, order.link_id, exc)
         self.risk.record_error()
 
     async def _create(self, order: TrackedOrder, book_received_s: float) -> None:
@@ -244,7 +251,7 @@ class OrderManager:
             await self.rest.post("/v5/order/amend", body, safe=False)
         except OrderNotFoundError as exc:  # filled or cancelled meanwhile: ask, don't guess
             self.metrics.orders.labels(action="amend", result="not_found").inc()
-            self._unknown(order, "amend", exc)
+            self._unknown(order, "amend", exc, race=True)
         except (TransportError, ServerBusyError) as exc:
             self._unknown(order, "amend", exc)
         except ApiError as exc:
@@ -263,7 +270,7 @@ class OrderManager:
             await self.rest.post("/v5/order/cancel", body, safe=True)
         except OrderNotFoundError as exc:
             self.metrics.orders.labels(action="cancel", result="not_found").inc()
-            self._unknown(order, "cancel", exc)
+            self._unknown(order, "cancel", exc, race=True)
         except ExchangeError as exc:
             self._failed("cancel", exc)
             order.state = OrderState.UNKNOWN
