@@ -108,6 +108,7 @@ class OrderManager:
         self.ledger = Ledger()
         self.prefix = f"mm{secrets.token_hex(3)}"
         self._next_id = 0
+        self.started_ms = rest.now_ms()
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- views ----------------------------------------------------------------------------
@@ -396,7 +397,8 @@ class OrderManager:
         return [i for i in items if i.get("orderStatus") in _WIRE_OPEN]
 
     async def poll(self) -> None:
-        """REST view of open orders and position (the private stream went quiet)."""
+        """REST view of open orders, fills and position (the private stream went quiet or
+        reconnected: what happened meanwhile is fetched, not assumed)."""
         venue = await self.open_on_venue()
         on_venue = {str(i.get("orderLinkId", "")) for i in venue}
         for item in venue:
@@ -405,7 +407,20 @@ class OrderManager:
         for order in self.orders.values():
             if order.link_id not in on_venue and not order.busy and now - order.since_s > 1:
                 order.state = OrderState.UNKNOWN
+        await self.sync_executions()
         await self.sync_position()
+
+    async def sync_executions(self) -> None:
+        """Fills of this run the stream may have missed (a reconnect), from REST; the ledger
+        skips execIds it has seen, and ignores fills from before this process started."""
+        page = await self.rest.get(
+            "/v5/execution/list", {**self._query(), "startTime": self.started_ms, "limit": 100}
+        )
+        items = [
+            i for i in page.get("list") or [] if int(i.get("execTime") or 0) >= self.started_ms
+        ]
+        items.sort(key=lambda i: int(i.get("execTime") or 0))
+        self.on_execution(items)
 
     async def sync_position(self, *, initial: bool = False) -> None:
         """Position from REST; ``initial`` also books the inherited position at its average

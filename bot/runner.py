@@ -76,6 +76,7 @@ class Bot:
         self._block_reason = "starting"
         self._last_poll_s = 0.0
         self._last_status_s = 0.0
+        self._private_connections = 0
         self._invalid_since_s = 0.0
         self._side_tasks: set[asyncio.Task[None]] = set()
 
@@ -357,7 +358,14 @@ class Bot:
                 await self.orders.reconcile()
                 quiet_s = now - self.private.last_message_s
                 due = now - self._last_poll_s > self.cfg.reconcile_interval_s
-                if due and quiet_s > self.cfg.risk.private_quiet_s:
+                reconnected = self.private.connections > self._private_connections
+                if reconnected and self.private.connected.is_set():
+                    self._private_connections = self.private.connections
+                    if self._private_connections > 1:
+                        logger.info("private stream reconnected: polling REST for missed events")
+                        self._last_poll_s = now
+                        await self.orders.poll()
+                elif due and quiet_s > self.cfg.risk.private_quiet_s:
                     self._last_poll_s = now
                     logger.info("private stream quiet for %.0fs: polling REST", quiet_s)
                     await self.orders.poll()

@@ -8,6 +8,7 @@ metrics port and gives helpers to read its metrics, health and log, and to stop 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -77,6 +78,10 @@ class Sim:
 
     def faults(self, spec: dict[str, Any]) -> None:
         http_json(f"{self.rest_url}/sim/faults", spec)
+
+    def position(self, symbol: str = "BTCUSDT") -> float:
+        """The account's signed position on the venue, asked over signed REST."""
+        return asyncio.run(_venue_position(self, symbol))
 
     def secret_values(self) -> list[str]:
         return [
@@ -200,6 +205,21 @@ def sim_factory(
     yield start
     for proc in procs:
         _kill(proc)
+
+
+async def _venue_position(sim: Sim, symbol: str) -> float:
+    from bot.config import HttpConfig
+    from bot.connectors.rest import BybitRest
+    from bot.metrics import BotMetrics
+    from bot.secrets import load_credentials_dir
+
+    creds = load_credentials_dir(sim.creds_dir)
+    async with BybitRest(sim.rest_url, creds, HttpConfig(), BotMetrics()) as rest:
+        page = await rest.get("/v5/position/list", {"category": "linear", "symbol": symbol})
+    for item in page.get("list") or []:
+        size = float(item.get("size") or 0)
+        return -size if item.get("side") == "Sell" else size
+    return 0.0
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -52,6 +52,12 @@ def test_ws_drops_reconnect_once_per_drop_on_the_backoff_formula(sim_factory, bo
     assert len(delays) == 2 * drops
     assert all(BASE_S - 0.005 <= d <= BASE_S * (1 + JITTER) + 0.005 for d in delays), delays
     assert (bot.metric("ws_max_reconnect_reached_total") or 0) == 0
+    # Fills during the drops were fetched over REST after each reconnect: same position.
+    wait_for(
+        lambda: abs((bot.metric("mmbot_position") or 0) - sim.position()) < 1e-9,
+        15,
+        "the bot's position to match the venue's",
+    )
     _stop_clean(sim, bot)
 
 

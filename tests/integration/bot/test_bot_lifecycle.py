@@ -149,5 +149,6 @@ def test_sigterm_with_the_exchange_gone_exits_within_the_bound(sim_factory, bot_
     code, elapsed_s = bot.stop(signal.SIGTERM)
     assert code == 1  # orders could not be confirmed cancelled: say so
     assert elapsed_s < 15
-    assert any("orders" in line.get("msg", "") and line.get("level") == "ERROR"
-               for line in bot.log_lines())
+    assert any(
+        "orders" in line.get("msg", "") and line.get("level") == "ERROR" for line in bot.log_lines()
+    )

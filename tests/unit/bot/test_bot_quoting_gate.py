@@ -1,0 +1,96 @@
+"""The quote gate in fake time: no quotes on a stale or invalid book or a down stream (live
+quotes are pulled instead), quotes again once fresh; /healthz says why."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from types import SimpleNamespace
+
+from bot.book import OrderBook
+from bot.clock import FakeClock
+from bot.config import BotConfig
+from bot.instrument import Instrument
+from bot.orders import Ledger
+from bot.runner import Bot
+from bot.secrets import Credentials, Secret
+from bot.strategy import Action, Cancel, Create, LiveQuote, QuoteDecider, Side
+
+BTC = Instrument(
+    symbol="BTCUSDT",
+    tick_size=Decimal("0.1"),
+    qty_step=Decimal("0.001"),
+    min_qty=Decimal("0.001"),
+    max_qty=Decimal(100),
+    min_notional=Decimal(5),
+)
+
+
+class FakeOrders:
+    """Stands in for OrderManager: records what the quote loop submits."""
+
+    def __init__(self) -> None:
+        self.instrument = BTC
+        self.ledger = Ledger()
+        self.submitted: list[Action] = []
+        self.live = [LiveQuote("mm-1", Side.BUY, 0, 949990, Decimal("0.001"), busy=False)]
+
+    def live_quotes(self) -> list[LiveQuote]:
+        return self.live
+
+    def submit(self, action: Action, _rx_s: float) -> None:
+        self.submitted.append(action)
+
+
+def _bot() -> tuple[Bot, FakeClock, FakeOrders]:
+    clock = FakeClock()
+    cfg = BotConfig.model_validate({"risk": {"book_stale_s": 2.0}})
+    bot = Bot(cfg, Credentials(Secret("k" * 8), Secret("s" * 8), "test"), clock=clock)
+    up = asyncio.Event()
+    up.set()
+    bot.public = SimpleNamespace(connected=up)  # type: ignore[assignment]
+    bot.private = SimpleNamespace(connected=up)  # type: ignore[assignment]
+    book = OrderBook("BTCUSDT", BTC.tick_parser())
+    book.apply(
+        {"type": "snapshot", "data": {"b": [["95000.0", "1"]], "a": [["95000.1", "1"]], "u": 5}},
+        clock.monotonic(),
+    )
+    bot.book = book
+    orders = FakeOrders()
+    bot.orders = orders  # type: ignore[assignment]
+    bot.decider = QuoteDecider(cfg.strategy, cfg.risk, BTC)
+    return bot, clock, orders
+
+
+def test_stale_book_pulls_quotes_and_places_none() -> None:
+    bot, clock, orders = _bot()
+    clock.advance(2.5)
+    bot.quote_once(0.0)
+    assert orders.submitted == [Cancel("mm-1")]
+    assert bot.health() == (False, "book stale")
+
+
+def test_invalid_book_or_down_stream_blocks_quoting() -> None:
+    bot, _clock, orders = _bot()
+    assert bot.book is not None
+    bot.book.invalidate()
+    bot.quote_once(0.0)
+    assert not any(isinstance(a, Create) for a in orders.submitted)
+    assert bot.health() == (False, "book invalid")
+    bot, _clock, orders = _bot()
+    bot.private = SimpleNamespace(connected=asyncio.Event())  # type: ignore[assignment]
+    bot.quote_once(0.0)
+    assert orders.submitted == [Cancel("mm-1")]
+    assert bot.health() == (False, "private stream down")
+
+
+def test_fresh_book_quotes_both_sides() -> None:
+    bot, _clock, orders = _bot()
+    orders.live = []
+    bot.quote_once(0.0)
+    creates = [a for a in orders.submitted if isinstance(a, Create)]
+    assert {(c.quote.side, c.quote.price_ticks) for c in creates} == {
+        (Side.BUY, 950000),
+        (Side.SELL, 950001),
+    }
+    assert bot.health() == (True, "quoting")
