@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import deque
 from typing import Any
 
 import orjson
@@ -62,7 +63,7 @@ class WsStream:
         self.connected = asyncio.Event()
         self.last_message_s = 0.0
         self.connections = 0  # successful opens
-        self.delays_s: list[float] = []  # every reconnect delay, for tests and logs
+        self.delays_s: deque[float] = deque(maxlen=1000)  # recent reconnect delays (tests)
         self._ws: ClientConnection | None = None
         attempts, delay, max_reached = metrics.for_ws(self.ws_type)
         self._m_attempts, self._m_delay, self._m_max = attempts, delay, max_reached
