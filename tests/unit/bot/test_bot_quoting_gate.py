@@ -94,3 +94,14 @@ def test_fresh_book_quotes_both_sides() -> None:
         (Side.SELL, 950001),
     }
     assert bot.health() == (True, "quoting")
+
+
+def test_drawdown_kill_switch_stops_the_bot_with_a_reason() -> None:
+    bot, _clock, orders = _bot()
+    orders.ledger.cash = -bot.cfg.risk.max_drawdown_quote - 1
+    bot.quote_once(0.0)
+    assert bot.stop.is_set() and bot.exit_code == 1
+    assert bot.stop_reason.startswith("drawdown kill switch")
+    assert not any(isinstance(a, Create) for a in orders.submitted)
+    bot.quote_once(0.0)  # sticky: still no quoting
+    assert bot.health() == (False, "kill switch")
