@@ -38,7 +38,10 @@ from soakctl.analyze.trend import (
 )
 
 MIN_BUCKETS = 6
-RECENT_MIN_S = 900.0  # a recent half/quarter window must span 15 minutes to be judged alone
+RECENT_MIN_S = 900.0  # a recent window must span 15 minutes to be judged alone
+RECENT_CONFIDENCE = 0.99  # five recent windows are five more chances: each must clear 99 %
+RECENT_WINDOWS = ((1.0, "steady"), (0.5, "recent half"), (1 / 3, "recent third"),
+                  (0.25, "recent quarter"), (1 / 6, "recent sixth"), (0.125, "recent eighth"))
 TARGET_BUCKETS = 200
 WARMUP_SIGMAS = 4.0
 SHIFT_SIGMAS = 6.0
@@ -129,7 +132,8 @@ def _shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, in
 
     The level is the median of ``k`` buckets; a shift is a change of level between adjacent
     ``k``-bucket windows that stands out from the typical change (a steady trend) by more than
-    ``SHIFT_SIGMAS`` robust sigmas of the bucket-to-bucket noise. A one-bucket spike is not one.
+    ``SHIFT_SIGMAS`` robust sigmas of the bucket-to-bucket noise and is over within ``2k``
+    buckets. A one-bucket spike is not one, nor is a ramp.
     """
     if y.size < 2 * k + 1:
         return []
@@ -141,6 +145,8 @@ def _shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, in
     starts, ends = np.flatnonzero(flags == 1), np.flatnonzero(flags == -1)
     events = []
     for a, e in zip(starts, ends, strict=True):
+        if e - a > 2 * k:
+            continue  # the level kept changing for many buckets: a ramp, not a step
         at = int(a + np.argmax(np.abs(jump[a:e])))
         events.append((int(a), at + k, float(jump[at])))
     return events
@@ -162,14 +168,25 @@ def _split_one_shift(b: _Buckets, floor: float) -> tuple[np.ndarray, int]:
     return seg, len(events)
 
 
-def _fit_window(b: _Buckets, floor: float) -> tuple[SlopeFit, int] | None:
+def _fit_window(b: _Buckets, floor: float, confidence: float = 0.95
+                ) -> tuple[SlopeFit, int] | None:
     if b.t.size < MIN_BUCKETS:
         return None
     seg, shifts = _split_one_shift(b, floor)
     try:
-        return theil_sen(b.t, b.y, seg), shifts
+        return theil_sen(b.t, b.y, seg, confidence=confidence), shifts
     except ValueError:
         return None
+
+
+def _still_growing(b: _Buckets, floor: float, thr_s: float) -> bool:
+    """The later half of a recent window still grows above the threshold (point estimate).
+
+    A warm-up tail (after a late restart) decelerates; a leak does not.
+    """
+    later = b.t >= (float(b.t[0]) + float(b.t[-1])) / 2
+    part = _fit_window(_Buckets(b.t[later], b.y[later], b.seg[later]), floor)
+    return part is None or part[0].slope > thr_s
 
 
 def _given_back(b: _Buckets, growth: float, floor: float) -> bool:
@@ -210,13 +227,15 @@ def detect_leak(
     width_s = max(3 * dt_s, span_s / TARGET_BUCKETS, 1e-3)
     longest = max(np.unique(seg_all, return_counts=True)[1])
     main = seg_all == np.unique(seg_all)[np.argmax(np.unique(seg_all, return_counts=True)[1])]
-    period = cycle_period_s(t[main], y[main]) if longest >= 48 else None
+    period = cycle_period_s(t[main], y[main], min_cycles=2) if longest >= 48 else None
     res.period_s = period
     if period is not None:
         y = y.copy()
         for s in np.unique(seg_all):
             m = seg_all == s
-            y[m] = remove_cycle(t[m], y[m], period)
+            y[m], refined = remove_cycle(t[m], y[m], period)
+            if s == seg_all[main][0]:
+                res.period_s = refined
     res.bucket_s = width_s
     floor = max(threshold_per_h / 3600.0 * width_s, 1e-9 * float(np.median(np.abs(y))))
     steady = _steady_buckets(t, y, seg_all, width_s, floor, res)
@@ -235,13 +254,18 @@ def _steady_buckets(
     t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float, floor: float, res: LeakResult
 ) -> _Buckets:
     parts_t, parts_y, parts_s = [], [], []
-    for i, s in enumerate(np.unique(seg)):
+    labels = np.unique(seg)
+    for i, s in enumerate(labels):
         m = seg == s
         st, sy = t[m], y[m]
         bt, bm, _ = bucket_medians(st, sy, width_s, float(st[0]))
         start = _warmup_index(bt, bm, floor)
+        if labels.size > 1 and bt.size >= 8 and start >= bt.size // 2:
+            # Warm-up reached its cap: this segment may still be warming up. Another segment
+            # carries the evidence; a warm-up tail must not pass for growth.
+            start = bt.size
         if start:
-            end = float(bt[start] - width_s / 2)
+            end = float(bt[start] - width_s / 2) if start < bt.size else float(st[-1])
             res.warmups.append((float(st[0]), end))
             if i == 0:
                 res.warmup_s = end - float(t[0])
@@ -264,14 +288,16 @@ def _decide(res: LeakResult, steady: _Buckets, floor: float, width_s: float) -> 
     given_back = False
     t_end = float(steady.t[-1])
     span = t_end - float(steady.t[0])
-    for frac, label in ((1.0, "steady"), (0.5, "recent half"), (0.25, "recent quarter")):
+    for frac, label in RECENT_WINDOWS:
         if frac < 1 and (frac * span < RECENT_MIN_S or (
                 res.period_s is not None and frac * span < 2 * res.period_s)):
             continue  # a short window, or one under two cycles, would judge half a cycle
         m = steady.t >= t_end - frac * span
         window = _Buckets(steady.t[m], steady.y[m], steady.seg[m])
-        part = (fit, shifts) if frac == 1 else _fit_window(window, floor)
+        part = (fit, shifts) if frac == 1 else _fit_window(window, floor, RECENT_CONFIDENCE)
         if part is None or part[0].lo <= thr_s:
+            continue
+        if frac < 1 and not _still_growing(window, floor, thr_s):
             continue
         if _given_back(steady, part[0].slope * frac * span, floor):
             given_back = True

@@ -94,26 +94,62 @@ def cycle_period_s(t: np.ndarray, y: np.ndarray, min_cycles: int = 3) -> float |
     return (lag + float(np.clip(offset, -0.5, 0.5))) * width_s
 
 
-def remove_cycle(t: np.ndarray, y: np.ndarray, period_s: float) -> np.ndarray:
-    """``y`` minus its cycle: the median residual per phase of ``period_s`` (32 phase bins).
+PHASE_BINS = 32
 
-    The trend is first taken from buckets one period wide (where the cycle cancels), so the
-    phase profile is not tilted by growth. Needs at least three cycles; else ``y`` unchanged.
+
+def _phase_dispersion(t: np.ndarray, r: np.ndarray, period_s: float) -> float:
+    """Within-phase-bin sum of squares of ``r`` folded at ``period_s`` (Stellingwerf's PDM)."""
+    bins = np.minimum(((t % period_s) / period_s * PHASE_BINS).astype(np.int64), PHASE_BINS - 1)
+    cnt = np.bincount(bins, minlength=PHASE_BINS)
+    s1 = np.bincount(bins, r, minlength=PHASE_BINS)
+    s2 = np.bincount(bins, r * r, minlength=PHASE_BINS)
+    ok = cnt > 0
+    return float(np.sum(s2[ok] - s1[ok] ** 2 / cnt[ok]))
+
+
+def refine_period(t: np.ndarray, resid: np.ndarray, period_s: float) -> float:
+    """The period near ``period_s`` that folds ``resid`` most tightly (coarse, then fine grid).
+
+    The autocorrelation peak is only good to a grid step; subtracting a cycle profile over
+    N cycles needs the period to ~1/(32 N) of itself, or the phase drifts into a fake trend.
+    """
+    rel = t - t[0]
+    if rel.size > 20_000:  # fold bucket medians, not 10⁶ samples
+        bt, bm, _ = bucket_medians(t, resid, float(rel[-1]) / 20_000, float(t[0]))
+        rel, resid = bt - t[0], bm
+    mad = float(np.median(np.abs(resid - np.median(resid)))) * 1.4826
+    if mad > 0:
+        resid = np.clip(resid, -5 * mad, 5 * mad)
+    best = period_s
+    for half_width, steps in ((0.03, 61), (0.001, 41)):
+        grid = best * (1 + np.linspace(-half_width, half_width, steps))
+        best = float(grid[np.argmin([_phase_dispersion(rel, resid, p) for p in grid])])
+    return best
+
+
+def remove_cycle(t: np.ndarray, y: np.ndarray, period_s: float) -> tuple[np.ndarray, float]:
+    """``y`` minus its cycle, and the refined period.
+
+    The cycle is the median residual per phase (32 bins) at the period refined by
+    :func:`refine_period`. The trend is first taken from buckets one period wide (where the
+    cycle cancels), so the phase profile is not tilted by growth. Needs at least three cycles;
+    else ``y`` is returned unchanged.
     """
     span_s = float(t[-1] - t[0])
     if span_s < 3 * period_s:
-        return y
+        return y, period_s
     bt, bm, _ = bucket_medians(t, y, period_s, float(t[0]))
     if bt.size < 3:
-        return y
+        return y, period_s
     line = theil_sen(bt, bm, autocorrelation=False)
     resid = y - (line.slope * t + line.intercepts[0])
+    period_s = refine_period(t, resid, period_s)
     bins = np.minimum((((t - t[0]) % period_s) / period_s * 32).astype(np.int16), 31)
     order = np.argsort(bins, kind="stable")  # radix sort for small integers: O(n)
     phase, profile, _ = bucket_medians(bins[order].astype(np.float64), resid[order], 1.0, 0.0)
     full = np.zeros(32)
     full[np.rint(phase).astype(np.int64)] = profile
-    return y - full[bins]
+    return y - full[bins], period_s
 
 
 @dataclass(frozen=True)
