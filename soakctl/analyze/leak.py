@@ -1,25 +1,28 @@
 """Leak detection on one series: is its sustained growth rate above a threshold?
 
-The decision rule, in one sentence (also printed in the report): *a series leaks when we are
-95 % confident that its sustained growth rate — the Theil–Sen slope of per-bucket medians after
-warm-up, measured within restart segments — exceeds the threshold over the steady window or over
-its most recent half or quarter; it does not leak when we are 95 % confident the rate over the
-steady window is below the threshold; otherwise the data cannot tell (inconclusive).*
+The decision rule, in one sentence (``RULE``, printed in the report): *a series leaks when we
+are confident that its sustained growth rate — the Theil–Sen slope of per-bucket medians after
+warm-up and cycle removal, measured within restart segments — exceeds the threshold, over the
+whole steady window (95 %) or over a recent part of it (99 %, at least 15 minutes, still growing
+at its end); it does not leak when we are 95 % confident the steady rate is below the threshold;
+otherwise the data cannot tell (inconclusive).*
 
 Steps, each robust to one failure mode of the least-squares slope:
 
-1. **Buckets**: samples become per-bucket medians (spikes vanish); the bucket width is at least
-   3 samples and 1/200 of the run, rounded up to whole cycles when a GC/load cycle is found
-   and the run holds at least 6 of them (longer cycles are left to the widened CI).
-2. **Restart segments**: the cumulative ``restarts`` counter splits the run; slopes are pooled
+1. **Cycles**: a GC sawtooth or load cycle found in the autocorrelation (at least 3 cycles) is
+   refined by phase dispersion and its median phase profile subtracted.
+2. **Buckets**: samples become per-bucket medians (spikes vanish); a bucket is at least 3
+   samples and 1/200 of the run.
+3. **Restart segments**: the cumulative ``restarts`` counter splits the run; slopes are pooled
    from pairs inside a segment, so a restart's drop back to a low RSS is not "negative growth".
-3. **Warm-up**: per segment, a robust line is fitted to the last half; the leading buckets up to
-   the last one lying more than 4 robust sigmas off that line (at most half the segment) are
-   warm-up (cache fill, or the flat part before a late leak) and excluded.
-4. **One-off level shift**: when the window holds exactly one persistent jump (a single
+4. **Warm-up**: per segment, a robust line is fitted to the last half; the leading buckets up to
+   the last one lying more than 4 robust sigmas off that line, all on one side of it (at most
+   half the segment) are warm-up (cache fill, or the flat part before a late leak) and excluded.
+5. **One-off level shift**: when the window holds exactly one abrupt upward jump (a single
    allocation that then stays flat), the window is split there like a restart; two or more
-   jumps are a staircase and count as growth.
-5. **Trend test**: Sen's CI, widened for the residuals' autocorrelation (see ``trend``).
+   jumps are a staircase and count as growth. Growth that a single drop gives back by half is
+   not sustained (a cycle too long to remove).
+6. **Trend test**: Sen's CI, widened for the residuals' autocorrelation (see ``trend``).
 """
 
 from __future__ import annotations
@@ -45,8 +48,14 @@ RECENT_WINDOWS = ((1.0, "steady"), (0.5, "recent half"), (1 / 3, "recent third")
 TARGET_BUCKETS = 200
 WARMUP_SIGMAS = 4.0
 SHIFT_SIGMAS = 6.0
-METHOD = ("Theil–Sen slope of bucket medians after warm-up, pooled within restart segments; "
-          "95 % CI widened for autocorrelation")
+METHOD = ("Theil–Sen slope of bucket medians after warm-up and cycle removal, pooled within "
+          "restart segments; CI widened for autocorrelation; recent windows at 99 %")
+RULE = ("A series leaks when we are confident that its sustained growth rate — the Theil–Sen "
+        "slope of per-bucket medians after warm-up and cycle removal, measured within restart "
+        "segments — exceeds the threshold, over the whole steady window (95 %) or over a recent "
+        "part of it (99 %, at least 15 minutes, still growing at its end); it does not leak when "
+        "we are 95 % confident the steady rate is below the threshold; otherwise the data "
+        "cannot tell (inconclusive).")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from soakctl.analyze.leak import RULE
 from soakctl.report.series import envelope
 from soakctl.report.svg import PALETTE, TimeChart
 
@@ -21,11 +22,6 @@ if TYPE_CHECKING:
     from soakctl.analyze.analysis import Analysis
 
 MIB = 1 << 20
-RULE = ("A series leaks when we are 95 % confident that its sustained growth rate — the "
-        "Theil–Sen slope of per-bucket medians after warm-up, measured within restart "
-        "segments — exceeds the threshold over the steady window or its most recent half or "
-        "quarter; it does not leak when we are 95 % confident the rate is below; otherwise the "
-        "data cannot tell (inconclusive).")
 _EVENT_COLORS = {"restart": "#dc2626", "exit": "#b91c1c", "kill": "#7f1d1d", "stop": "#6b7280",
                  "disk_low": "#d97706", "disk_critical": "#d97706", "log_rotated": "#9ca3af",
                  "zombie_reaped": "#9333ea", "give_up": "#7f1d1d"}

@@ -193,12 +193,16 @@ def step_down(rng: random.Random, hours: float = 2.0, interval_s: float = 1.0) -
 
 
 def cycle_leak(rng: random.Random) -> Trace:
-    """A leak under load cycles of 20-120 minutes, 4-24 h at 5-30 s."""
+    """A leak under load cycles of 20-120 minutes (at least 3 in the run), 4-24 h at 5-30 s.
+
+    With fewer than three cycles the detector may say inconclusive (documented limit).
+    """
     hours = rng.choice([4.0, 8.0, 24.0])
     ts = _grid(rng, hours, rng.choice([5.0, 30.0]))
     el = ts - ts[0]
     rate = rng.uniform(2 * THRESHOLD_MIB_PER_H, 60)
-    cyc = rng.uniform(20, 100) * MIB * np.sin(2 * math.pi * el / rng.uniform(1200, 7200))
+    period = rng.uniform(1200, min(7200, hours * 3600 / 3))
+    cyc = rng.uniform(20, 100) * MIB * np.sin(2 * math.pi * el / period)
     return Trace("cycle_leak", ts, _base(rng) + cyc + rate * MIB * el / 3600
                  + _noise(rng, ts.size, 3), True, rate)
 
