@@ -105,6 +105,9 @@ def sim(
         float, typer.Option(help="Close silent public sockets.", min=1)
     ] = 60.0,
     rate_limits: Annotated[bool, typer.Option(help="Enforce Bybit's per-endpoint limits.")] = True,
+    level1_repush_s: Annotated[
+        float, typer.Option(help="Re-push an unchanged level-1 book after this long.", min=0.0001)
+    ] = 3.0,
     ghost_hold_s: Annotated[
         float, typer.Option(help="How long a ghost reply is held.", min=0)
     ] = 10.0,
@@ -131,6 +134,7 @@ def sim(
         public_idle_timeout_s=public_idle_timeout_s,
         rate_limits=rate_limits,
         ghost_hold_s=ghost_hold_s,
+        level1_repush_s=level1_repush_s,
     )
     try:
         keys, source = _credentials(credentials_dir)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import bisect
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from bot.sim.book import OrderBook
+from bot.sim.book import Entry, OrderBook
 from bot.sim.instruments import Instrument
 
 GAP_PERCENT = 25  # share of levels beyond the first few left empty (deterministic per price)
@@ -95,19 +96,27 @@ class SymbolMarket:
         # Holes appear near the touch (takers) and at the edges the mid moved away from; the
         # deep band only needs the occasional full pass.
         full = self._refreshes % FULL_EVERY == 0
-        moved = abs(bid_top - self._last_bid)
+        step = self.inst.level_spacing_ticks
+        moved_levels = abs(bid_top - self._last_bid) // step + 1
         self._refreshes += 1
         self._last_bid = bid_top
-        scan = levels if full else min(levels, NEAR_LEVELS + moved)
+        scan = levels if full else min(levels, NEAR_LEVELS + moved_levels)
         for is_bid in (True, False):
             side = self.book.side(is_bid=is_bid)
+            first = self._price(is_bid, 1)
+            direction = -step if is_bid else step
             for index in range(scan):
-                ticks = self._price(is_bid, index)
+                ticks = (
+                    (bid_top if is_bid else ask_top)
+                    if index == 0
+                    else (first + (index - 1) * direction)
+                )
                 if ticks <= 0:
                     break
                 level = side.levels.get(ticks)
-                empty = level is None or not any(e.order is None for e in level.entries)
-                if empty and self._wanted(ticks, index):
+                if level is not None and _has_synthetic(level.entries):
+                    continue
+                if self._wanted(ticks, index):
                     self.book.set_synthetic(ticks, self._size(index), is_bid=is_bid)
             for _ in range(PERTURB_PER_STEP):
                 index = self.rng.randrange(DENSE_LEVELS)
@@ -164,3 +173,7 @@ class SymbolMarket:
 
     def mark(self) -> Decimal:
         return self.inst.price_dec(round(self.mid_ticks))
+
+
+def _has_synthetic(entries: Iterable[Entry]) -> bool:
+    return any(entry.order is None for entry in entries)

@@ -89,7 +89,8 @@ class WsHub:
         return handle
 
     async def _serve(self, request: web.Request, channel: str) -> web.StreamResponse:
-        ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_FRAME_BYTES)
+        # compress=False: frames are written pre-framed by WsConnection (no permessage-deflate).
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_FRAME_BYTES, compress=False)
         await ws.prepare(request)
         private = channel == "private"
         idle_s = (
