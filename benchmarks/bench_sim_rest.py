@@ -35,7 +35,8 @@ BIN = Path(sys.executable).parent
 PEER = """
 import sys
 from aiohttp import web
-BODY = b'{"retCode":0,"retMsg":"OK","result":{"orderId":"x","orderLinkId":""},"retExtInfo":{},"time":0}'
+BODY = (b'{"retCode":0,"retMsg":"OK","result":{"orderId":"x","orderLinkId":""},'
+        b'"retExtInfo":{},"time":0}')
 async def ok(request):
     await request.read()
     return web.Response(body=BODY, content_type="application/json")

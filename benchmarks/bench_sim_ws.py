@@ -200,7 +200,8 @@ def main() -> None:
                 sim_rates.append(measure(url, args.subscribers, args.procs, args.seconds))
                 peer_rates.append(measure(peer_url, args.subscribers, args.procs, args.seconds))
                 print(
-                    f"run {run + 1}: sim {sim_rates[-1]:,.0f} msg/s, peer {peer_rates[-1]:,.0f} msg/s"
+                    f"run {run + 1}: sim {sim_rates[-1]:,.0f} msg/s, "
+                    f"peer {peer_rates[-1]:,.0f} msg/s"
                     f" ({args.subscribers} subscribers, {len(frame)} B peer frame)"
                 )
         finally:
