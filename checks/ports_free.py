@@ -38,8 +38,12 @@ def planned_ports(ctx: CheckContext) -> dict[tuple[str, int], str]:
             ports["127.0.0.1", int(text)] = "bot metrics (MMBOT_METRICS_PORT)"
     if profile.metrics_url:
         parts = urlsplit(profile.metrics_url)
-        if parts.port and parts.hostname:
-            ports[parts.hostname, parts.port] = "metrics_url"
+        try:
+            port = parts.port  # None, or ValueError for a placeholder like {ports.metrics}
+        except ValueError:
+            port = None
+        if port and parts.hostname:
+            ports[parts.hostname, port] = "metrics_url"
     for service in profile.services:
         argv = service.command
         for flag, value in itertools.pairwise(argv):

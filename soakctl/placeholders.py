@@ -1,25 +1,48 @@
-"""``{run_dir}`` and ``{services.NAME.KEY}`` in profile commands, env values and paths.
+"""``{run_dir}``, ``{ports.NAME}`` and ``{services.NAME.KEY}`` in profile commands, env values
+and paths.
 
-Only these placeholders are expanded; any other text in braces is left alone so JSON or shell
-snippets in arguments survive. A ``services`` placeholder naming a service or key that does not
-exist (yet) is an error naming it.
+``{ports.NAME}`` is a free loopback TCP port chosen when first used and the same for every later
+use in the run, so a profile can hand the target a metrics port and scrape it without fixing a
+number that two runs on one machine would fight over. Only these placeholders are expanded;
+any other text in braces is left alone so JSON or shell snippets in arguments survive. A
+``services`` placeholder naming a service or key that does not exist (yet) is an error naming it.
 """
 
 from __future__ import annotations
 
 import re
+import socket
 from typing import Any
 
 from soakctl.errors import ProfileError
 
-_PLACEHOLDER = re.compile(r"\{(run_dir|services\.[A-Za-z0-9_.-]+?\.[A-Za-z0-9_]+)\}")
+_PLACEHOLDER = re.compile(
+    r"\{(run_dir|ports\.[A-Za-z0-9_-]+|services\.[A-Za-z0-9_.-]+?\.[A-Za-z0-9_]+)\}"
+)
+_PORTS: dict[str, int] = {}
 
 
-def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]]) -> str:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]],
+           ports: dict[str, int] | None = None) -> str:
+    """Expand the placeholders in ``text``; ``ports`` holds the run's allocated ports."""
+    port_table = _PORTS if ports is None else ports
+
     def replace(match: re.Match[str]) -> str:
         key = match.group(1)
         if key == "run_dir":
             return run_dir
+        if key.startswith("ports."):
+            name = key.removeprefix("ports.")
+            if name not in port_table:
+                port_table[name] = free_port()
+            return str(port_table[name])
         _, rest = key.split(".", 1)
         name, _, field = rest.rpartition(".")
         if name not in services:
@@ -35,5 +58,6 @@ def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]]) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
-def expand_all(items: list[str], run_dir: str, services: dict[str, dict[str, Any]]) -> list[str]:
-    return [expand(item, run_dir, services) for item in items]
+def expand_all(items: list[str], run_dir: str, services: dict[str, dict[str, Any]],
+               ports: dict[str, int] | None = None) -> list[str]:
+    return [expand(item, run_dir, services, ports) for item in items]

@@ -31,6 +31,7 @@ from soakctl.clock import Clock, SystemClock
 from soakctl.errors import ProfileError, SoakError, SupervisorError
 from soakctl.observer import NullObserver, RunObserver
 from soakctl.placeholders import expand, expand_all
+from soakctl.platform import resolve_command
 from soakctl.procfs import default_reader
 from soakctl.proctree import ProcessTree, ProcReader
 from soakctl.profile import Profile, Service, Target
@@ -101,6 +102,7 @@ class SoakRun:
         self._stop_reason: str | None = None
         self._interrupted = False
         self._service_values: dict[str, dict[str, Any]] = {}
+        self._ports: dict[str, int] = {}
         self._services: list[tuple[Service, ProcessHandle]] = []
         self._target: ProcessHandle | None = None
         self._target_tree: ProcessTree | None = None
@@ -185,7 +187,10 @@ class SoakRun:
         return result
 
     def _expand(self, text: str) -> str:
-        return expand(text, str(self.run_dir), self._service_values)
+        return expand(text, str(self.run_dir), self._service_values, self._ports)
+
+    def _expand_argv(self, argv: list[str]) -> list[str]:
+        return expand_all(argv, str(self.run_dir), self._service_values, self._ports)
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
         env = dict(os.environ)
@@ -194,7 +199,7 @@ class SoakRun:
 
     def _start_services(self) -> None:
         for service in self.profile.services:
-            argv = expand_all(service.command, str(self.run_dir), self._service_values)
+            argv = self._expand_argv(service.command)
             self._meta["commands"]["services"][service.name] = argv
             handle = self.sup.spawn(
                 service.name, argv, env=self._env(service.env),
@@ -232,7 +237,7 @@ class SoakRun:
 
     def _start_target(self, attempt: int) -> None:
         spec = self.target_spec
-        argv = expand_all(spec.command, str(self.run_dir), self._service_values)
+        argv = self._expand_argv(spec.command)
         self._meta["commands"]["target"] = argv
         self._target = self.sup.spawn(
             "target", argv, env=self._env(spec.env),
@@ -384,7 +389,7 @@ class SoakRun:
     def _run_after_checks(self) -> None:
         env = self._env(self.target_spec.env)
         for command in self.profile.after:
-            argv = expand_all(command, str(self.run_dir), self._service_values)
+            argv = resolve_command(self._expand_argv(command), env)
             self._meta["commands"]["after"].append(argv)
             started = time.monotonic()
             try:

@@ -141,6 +141,7 @@ class Supervisor:
                 keep=self._keep_logs, on_rotate=self._on_rotate(name),
             )
             self.logs[name] = log
+        argv = plat.resolve_command(argv, env)
         try:
             popen = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -57,3 +57,16 @@ lat_count 5
 depth NaN
 """
     assert parse_metrics(text) == {"reconnects_total": 5.0, "lat_sum": 0.3, "lat_count": 5.0}
+
+
+def test_port_placeholders_are_free_and_stable_within_a_run() -> None:
+    ports: dict[str, int] = {}
+    first = expand("{ports.metrics}", "/r", {}, ports)
+    again = expand("http://127.0.0.1:{ports.metrics}/m", "/r", {}, ports)
+    other = expand("{ports.admin}", "/r", {}, ports)
+    assert again == f"http://127.0.0.1:{first}/m"
+    assert int(first) > 0 and other != first
+    import socket
+
+    with socket.socket() as sock:  # it was free when chosen
+        sock.bind(("127.0.0.1", int(first)))
