@@ -14,9 +14,9 @@ from bot.sim.account import dec_str
 from bot.sim.engine import Exchange
 from bot.sim.instruments import Category, Instrument
 from bot.sim.orders import Order
-from bot.sim.rest import RestApi
+from bot.sim.rest import Endpoint, RestApi
 from bot.sim.tickers import ticker
-from bot.sim.wire import ApiError, params_error
+from bot.sim.wire import ApiError, WithExtInfo, params_error
 
 
 def _int_param(params: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
@@ -57,7 +57,7 @@ def _instruments(exchange: Exchange, params: dict[str, Any]) -> tuple[Category, 
     return category, insts
 
 
-def register(api: RestApi, exchange: Exchange) -> None:  # noqa: C901 (a flat route table)
+def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, float]) -> None:  # noqa: C901 (a flat route table)
     clock = exchange.clock
 
     def market_time(params: dict[str, Any]) -> Any:
@@ -197,6 +197,48 @@ def register(api: RestApi, exchange: Exchange) -> None:  # noqa: C901 (a flat ro
         page, cursor = _page(items, params, 50, 100)
         return {"category": category.value, "list": page, "nextPageCursor": cursor}
 
+    def batch(single: Any, params: dict[str, Any], *, create: bool) -> Any:
+        """``*-batch``: 1..10 items, each run like the single endpoint; per-item codes in
+        ``retExtInfo.list``, top-level retCode 0 even when items fail (bybit-v5.md §4)."""
+        category, _ = validate.instrument(exchange, params, symbol_required=False)
+        items = params.get("request")
+        if not isinstance(items, list) or not 1 <= len(items) <= 10:
+            raise params_error("request must be a list of 1 to 10 orders")
+        results, codes = [], []
+        for item in items:
+            if not isinstance(item, dict):
+                item = {}
+            item = {**item, "category": category.value}
+            symbol = item.get("symbol") if isinstance(item.get("symbol"), str) else ""
+            try:
+                ids = single(item)
+                codes.append({"code": 0, "msg": "OK"})
+            except ApiError as err:
+                link = item.get("orderLinkId")
+                ids = {"orderId": "", "orderLinkId": link if isinstance(link, str) else ""}
+                codes.append({"code": err.code, "msg": err.message})
+            entry = {"category": category.value, "symbol": symbol, **ids}
+            if create:
+                entry["createAt"] = str(clock.now_ms()) if ids["orderId"] else ""
+            results.append(entry)
+        return WithExtInfo({"list": results}, {"list": codes})
+
+    def create_one(params: dict[str, Any]) -> Any:
+        order = exchange.place(validate.parse_create(exchange, params))
+        return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
+
+    def dcp(params: dict[str, Any]) -> Any:
+        product = validate.text(params, "product") or "OPTIONS"
+        categories = {"DERIVATIVES": Category.LINEAR, "SPOT": Category.SPOT}
+        if product not in (*categories, "OPTIONS"):
+            raise params_error("product invalid")
+        window = params.get("timeWindow")
+        if isinstance(window, bool) or not isinstance(window, int) or not 3 <= window <= 300:
+            raise params_error("timeWindow must be an integer in [3, 300]")
+        if product in categories:
+            dcp_window_s[categories[product]] = float(window)
+        return {}
+
     public = [
         ("/v5/market/time", market_time),
         ("/v5/market/instruments-info", instruments_info),
@@ -205,6 +247,13 @@ def register(api: RestApi, exchange: Exchange) -> None:  # noqa: C901 (a flat ro
     ]
     for path, fn in public:
         api.add("GET", path, fn, private=False)
+    batches: list[tuple[str, Endpoint]] = [
+        ("/v5/order/create-batch", lambda p: batch(create_one, p, create=True)),
+        ("/v5/order/amend-batch", lambda p: batch(amend, p, create=False)),
+        ("/v5/order/cancel-batch", lambda p: batch(cancel, p, create=False)),
+    ]
+    for path, fn in [*batches, ("/v5/order/disconnected-cancel-all", dcp)]:
+        api.add("POST", path, fn, private=True)
     for path, fn in (
         ("/v5/order/create", create),
         ("/v5/order/amend", amend),

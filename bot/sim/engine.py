@@ -267,14 +267,14 @@ class Exchange:
         self.flush()
         return order
 
-    def cancel_all(self, insts: list[Instrument]) -> list[Order]:
+    def cancel_all(self, insts: list[Instrument], cancel_type: str = "CancelByUser") -> list[Order]:
         now = self.clock.now_ms()
         cancelled: list[Order] = []
         for inst in insts:
             book = self.markets[inst.key].book
             for order in list(self.open_orders[inst.key].values()):
                 book.remove_order(order.price_ticks, order, is_bid=order.is_buy)
-                self._close(order, Status.CANCELLED, now, cancel_type="CancelByUser")
+                self._close(order, Status.CANCELLED, now, cancel_type=cancel_type)
                 cancelled.append(order)
         self.flush()
         return cancelled

@@ -99,6 +99,7 @@ class Simulator:
             (0.05 * cfg.cadence_scale, lambda: self.hub.publish_tickers(Category.SPOT), "tickers"),
             (FAULT_CHECK_S, self.apply_faults, "faults"),
             (min(1.0, cfg.public_idle_timeout_s / 4), self.hub.close_idle, "idle"),
+            (0.5, self.hub.check_dcp, "dcp"),
         ]
         loops += [
             (ms / 1000 * cfg.cadence_scale, book_step(depth), f"orderbook.{depth}")
@@ -192,8 +193,8 @@ def build_app(
         rate_limits=config.rate_limits,
         ghost_hold_s=config.ghost_hold_s,
     )
-    endpoints.register(rest, exchange)
     hub = WsHub(exchange, auth, config)
+    endpoints.register(rest, exchange, hub.dcp_window_s)
     sim = Simulator(config, sim_clock, fault_state, exchange, rest, hub)
     app = web.Application(middlewares=[_never_500], client_max_size=256 * 1024)
     app[SIM_KEY] = sim

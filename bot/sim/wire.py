@@ -68,10 +68,23 @@ def params_error(detail: str) -> ApiError:
     return ApiError(PARAMS_ERROR, f"params error: {detail}")
 
 
+class WithExtInfo:
+    """An endpoint result that also fills ``retExtInfo`` (batch endpoints' per-item codes)."""
+
+    __slots__ = ("ext_info", "result")
+
+    def __init__(self, result: Any, ext_info: dict[str, Any]) -> None:
+        self.result = result
+        self.ext_info = ext_info
+
+
 def envelope(result: Any, now_ms: int, *, code: int = OK, message: str = "OK") -> bytes:
     """The REST envelope as JSON bytes."""
+    ext: dict[str, Any] = {}
+    if isinstance(result, WithExtInfo):
+        result, ext = result.result, result.ext_info
     return orjson.dumps(
-        {"retCode": code, "retMsg": message, "result": result, "retExtInfo": {}, "time": now_ms}
+        {"retCode": code, "retMsg": message, "result": result, "retExtInfo": ext, "time": now_ms}
     )
 
 

@@ -72,6 +72,10 @@ class WsHub:
                 self.trade_subs[f"{category}:publicTrade.{symbol}"] = set()
                 self.ticker_subs[f"{category}:tickers.{symbol}"] = set()
         self.conns: set[WsConnection] = set()
+        # Disconnection protection (DCP): category -> time window (s) set by REST, and when the
+        # last connection subscribed to that category's dcp topic went away (None = armed/idle).
+        self.dcp_window_s: dict[Category, float] = {}
+        self._dcp_lost_at: dict[Category, float | None] = {}
         self.stats: dict[str, int] = {"ws_connections_total": 0, "ws_frames_received": 0}
         exchange.on_private = self.push_private
         exchange.on_trades = self.push_trades
@@ -136,7 +140,28 @@ class WsHub:
             self._unsubscribe_topic(conn, topic)
         self._count_private_listeners()
 
+    def _dcp_update(self) -> None:
+        now = time.monotonic()
+        for category, topic in ((Category.LINEAR, "dcp.future"), (Category.SPOT, "dcp.spot")):
+            alive = any(topic in c.topics for c in self.conns if c.channel == "private")
+            if alive:
+                self._dcp_lost_at[category] = None
+            elif category in self._dcp_lost_at and self._dcp_lost_at[category] is None:
+                self._dcp_lost_at[category] = now  # armed before, lost now: the clock starts
+
+    def check_dcp(self) -> None:
+        """Cancel every order of a category whose DCP window ran out (``CancelByDCP``)."""
+        now = time.monotonic()
+        for category, lost_at in list(self._dcp_lost_at.items()):
+            window = self.dcp_window_s.get(category, 10.0)
+            if lost_at is not None and now - lost_at >= window:
+                insts = list(self.instruments[category].values())
+                cancelled = self.exchange.cancel_all(insts, cancel_type="CancelByDCP")
+                logger.info("DCP fired for %s: %d orders cancelled", category, len(cancelled))
+                del self._dcp_lost_at[category]
+
     def _count_private_listeners(self) -> None:
+        self._dcp_update()
         self.exchange.private_listeners = sum(
             1 for c in self.conns if c.channel == "private" and c.api_key and c.topics
         )

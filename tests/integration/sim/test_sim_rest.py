@@ -130,3 +130,37 @@ def test_duplicate_link_id_and_lists(sim: SimThread) -> None:
     assert [o["orderId"] for o in by_link["result"]["list"]] == [first["result"]["orderId"]]
     stats = sim.stats()
     assert stats["open_orders"] == 1 and stats["orders_created"] == 1
+
+
+def test_batch_endpoints_report_per_item_codes(sim: SimThread) -> None:
+    items = [
+        {**ORDER, "orderLinkId": "b-1"},
+        {**ORDER, "orderLinkId": "b-2", "price": "50000.1"},
+        {**ORDER, "orderLinkId": "b-1"},
+    ]
+    for item in items:
+        del item["category"]
+    reply = body(
+        signed(sim, "POST", "/v5/order/create-batch", {"category": "linear", "request": items})
+    )
+    assert reply["retCode"] == 0
+    assert [c["code"] for c in reply["retExtInfo"]["list"]] == [0, 0, 110072]
+    assert [o["orderLinkId"] for o in reply["result"]["list"]] == ["b-1", "b-2", "b-1"]
+    assert reply["result"]["list"][0]["createAt"].isdigit()
+    cancelled = body(
+        signed(
+            sim,
+            "POST",
+            "/v5/order/cancel-batch",
+            {
+                "category": "linear",
+                "request": [
+                    {"symbol": "BTCUSDT", "orderLinkId": "b-1"},
+                    {"symbol": "BTCUSDT", "orderLinkId": "nope"},
+                ],
+            },
+        )
+    )
+    assert [c["code"] for c in cancelled["retExtInfo"]["list"]] == [0, 110001]
+    too_many = signed(sim, "POST", "/v5/order/create-batch", {"category": "linear", "request": []})
+    assert body(too_many)["retCode"] == 10001

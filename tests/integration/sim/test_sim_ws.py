@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from simtools import API_KEY, API_SECRET, SimThread, signed
+from simtools import API_KEY, API_SECRET, SimThread, signed, wait_for
 from wsclient import LocalBook, RawWs, run
 
 
@@ -189,3 +189,49 @@ def test_private_auth_and_pushes_match_rest(sim: SimThread) -> None:
             await ws.close()
 
     run(scenario())
+
+
+def test_dcp_cancels_orders_when_the_dcp_socket_is_gone(sim: SimThread) -> None:
+    armed = signed(
+        sim,
+        "POST",
+        "/v5/order/disconnected-cancel-all",
+        {"product": "DERIVATIVES", "timeWindow": 3},
+    ).json()
+    assert armed["retCode"] == 0
+
+    async def subscribe_then_leave() -> str:
+        ws = await RawWs.connect(sim.ws_url("/v5/private"))
+        try:
+            assert (await ws.auth(API_KEY, API_SECRET))["success"] is True
+            await ws.send({"op": "subscribe", "args": ["dcp.future", "order"]})
+            assert (await ws.until(lambda f: f.get("op") == "subscribe"))["success"] is True
+            placed = signed(
+                sim,
+                "POST",
+                "/v5/order/create",
+                {
+                    "category": "linear",
+                    "symbol": "BTCUSDT",
+                    "side": "Buy",
+                    "orderType": "Limit",
+                    "qty": "0.001",
+                    "price": "50000",
+                    "timeInForce": "PostOnly",
+                },
+            ).json()
+            return str(placed["result"]["orderId"])
+        finally:
+            await ws.close()
+
+    order_id = run(subscribe_then_leave())
+
+    def status() -> tuple[str, str]:
+        item = signed(
+            sim, "GET", "/v5/order/realtime", {"category": "linear", "orderId": order_id}
+        ).json()["result"]["list"][0]
+        return item["orderStatus"], item["cancelType"]
+
+    assert status() == ("New", "UNKNOWN")
+    assert wait_for(lambda: status()[0] == "Cancelled", timeout_s=15, what="DCP")
+    assert status() == ("Cancelled", "CancelByDCP")
