@@ -235,3 +235,54 @@ def test_dcp_cancels_orders_when_the_dcp_socket_is_gone(sim: SimThread) -> None:
     assert status() == ("New", "UNKNOWN")
     assert wait_for(lambda: status()[0] == "Cancelled", timeout_s=15, what="DCP")
     assert status() == ("Cancelled", "CancelByDCP")
+
+
+def test_simulated_taker_flow_fills_a_resting_maker_order_with_rebate(sim_factory: Any) -> None:
+    server = sim_factory(taker_rate_per_s=40.0)
+
+    async def scenario() -> dict[str, Any]:
+        ws = await RawWs.connect(server.ws_url("/v5/private"))
+        try:
+            assert (await ws.auth(API_KEY, API_SECRET))["success"] is True
+            await ws.send({"op": "subscribe", "args": ["execution"]})
+            await ws.until(lambda f: f.get("op") == "subscribe")
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline:  # quote at the touch like a maker bot would
+                signed(
+                    server,
+                    "POST",
+                    "/v5/order/cancel-all",
+                    {"category": "linear", "symbol": "BTCUSDT"},
+                )
+                book = signed(
+                    server,
+                    "GET",
+                    "/v5/market/orderbook",
+                    {"category": "linear", "symbol": "BTCUSDT"},
+                ).json()["result"]
+                signed(
+                    server,
+                    "POST",
+                    "/v5/order/create",
+                    {
+                        "category": "linear",
+                        "symbol": "BTCUSDT",
+                        "side": "Buy",
+                        "orderType": "Limit",
+                        "qty": "0.001",
+                        "price": book["b"][0][0],
+                        "timeInForce": "PostOnly",
+                    },
+                )
+                try:
+                    frame = await ws.until(lambda f: f.get("topic") == "execution", 2.0)
+                except AssertionError:
+                    continue
+                return dict(frame["data"][0])
+            raise AssertionError("no maker fill from the simulated flow")
+        finally:
+            await ws.close()
+
+    execution = run(scenario())
+    assert execution["isMaker"] is True and execution["side"] == "Buy"
+    assert float(execution["execFee"]) < 0 and execution["feeRate"] == "-0.00005"

@@ -44,7 +44,10 @@ class RawWs:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError("no matching frame")
-            frame = await self.recv(left)
+            try:
+                frame = await self.recv(left)
+            except TimeoutError:
+                raise AssertionError("no matching frame") from None
             if frame is None:
                 raise AssertionError("socket closed while waiting")
             if predicate(frame):
