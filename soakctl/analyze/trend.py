@@ -35,20 +35,23 @@ def bucket_medians(
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
     counts = np.diff(np.r_[starts, bucket.size])
     tmean = np.add.reduceat(t, starts) / counts
-    if starts.size <= 4096 and t.size >= 16 * starts.size:
-        # Few large buckets: a median per contiguous slice (O(n)) beats sorting everything.
-        ends = starts + counts
-        med = np.array([np.median(y[a:b]) for a, b in zip(starts, ends, strict=True)])
-        return tmean, med, counts
-    ys = y[np.lexsort((y, bucket))]
-    med = (ys[starts + (counts - 1) // 2] + ys[starts + counts // 2]) / 2.0
-    return tmean, med, counts
+    return tmean, group_medians(y, bucket, starts, counts), counts
+
+
+def group_medians(y: np.ndarray, group: np.ndarray, starts: np.ndarray, counts: np.ndarray
+                  ) -> np.ndarray:
+    """Median of ``y`` per run of equal, non-decreasing ``group`` values."""
+    if y.size >= 1000 * starts.size:
+        # Few large groups: one O(k) median per contiguous slice beats sorting everything.
+        return np.array([np.median(y[a:a + c]) for a, c in zip(starts, counts, strict=True)])
+    ys = y[np.lexsort((y, group))]
+    return (ys[starts + (counts - 1) // 2] + ys[starts + counts // 2]) / 2.0
 
 
 def cycle_period_s(t: np.ndarray, y: np.ndarray, min_cycles: int = 3) -> float | None:
     """The dominant cycle of ``y`` in seconds, or None when there is no clear one.
 
-    The series is bucketed on a regular grid (≤ 512 points), detrended with a least-squares line,
+    The series is bucketed on a regular grid (≤ 4096 points), detrended with a least-squares line,
     clipped at 5 robust sigmas (spikes), and the first autocorrelation peak after the first zero
     crossing is taken when it is strong (ρ ≥ 0.3) and leaves at least ``min_cycles`` cycles.
     """
@@ -56,7 +59,7 @@ def cycle_period_s(t: np.ndarray, y: np.ndarray, min_cycles: int = 3) -> float |
     if t.size < 48 or span_s <= 0:
         return None
     dt = float(np.median(np.diff(t)))
-    width_s = max(dt, span_s / 512)
+    width_s = max(dt, span_s / 4096)
     bt, bm, _ = bucket_medians(t, y, width_s, float(t[0]))
     if bm.size < 48:
         return None
@@ -114,8 +117,8 @@ def refine_period(t: np.ndarray, resid: np.ndarray, period_s: float) -> float:
     N cycles needs the period to ~1/(32 N) of itself, or the phase drifts into a fake trend.
     """
     rel = t - t[0]
-    if rel.size > 20_000:  # fold bucket medians, not 10⁶ samples
-        bt, bm, _ = bucket_medians(t, resid, float(rel[-1]) / 20_000, float(t[0]))
+    if rel.size > 8192:  # fold bucket medians, not 10⁶ samples
+        bt, bm, _ = bucket_medians(t, resid, float(rel[-1]) / 8192, float(t[0]))
         rel, resid = bt - t[0], bm
     mad = float(np.median(np.abs(resid - np.median(resid)))) * 1.4826
     if mad > 0:

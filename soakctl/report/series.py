@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from soakctl.analyze.trend import group_medians
+
 
 @dataclass(frozen=True)
 class Envelope:
@@ -32,6 +34,6 @@ def envelope(t: np.ndarray, y: np.ndarray, max_points: int = 600) -> Envelope | 
     bucket = np.floor((t - t[0]) / (span / max_points * (1 + 1e-9))).astype(np.int64)
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
     counts = np.diff(np.r_[starts, bucket.size])
-    mid = np.array([np.median(y[a:a + c]) for a, c in zip(starts, counts, strict=True)])
+    mid = group_medians(y, bucket, starts, counts)
     return Envelope(np.add.reduceat(t, starts) / counts, np.minimum.reduceat(y, starts),
                     mid, np.maximum.reduceat(y, starts))
