@@ -272,7 +272,8 @@ def _segments(restarts: np.ndarray | None, n: int) -> np.ndarray:
         return np.zeros(n, dtype=np.int64)
     r = np.where(np.isfinite(restarts), restarts, np.nan)
     r = np.maximum.accumulate(np.nan_to_num(r, nan=0.0))
-    return np.r_[0, np.cumsum(np.diff(r) > 0)].astype(np.int64)
+    labels: np.ndarray = np.r_[0, np.cumsum(np.diff(r) > 0)].astype(np.int64)
+    return labels
 
 
 def _steady_buckets(

@@ -45,7 +45,8 @@ def group_medians(y: np.ndarray, group: np.ndarray, starts: np.ndarray, counts: 
         # Few large groups: one O(k) median per contiguous slice beats sorting everything.
         return np.array([np.median(y[a:a + c]) for a, c in zip(starts, counts, strict=True)])
     ys = y[np.lexsort((y, group))]
-    return (ys[starts + (counts - 1) // 2] + ys[starts + counts // 2]) / 2.0
+    med: np.ndarray = (ys[starts + (counts - 1) // 2] + ys[starts + counts // 2]) / 2.0
+    return med
 
 
 def cycle_period_s(t: np.ndarray, y: np.ndarray, min_cycles: int = 3) -> float | None:
@@ -172,7 +173,8 @@ def _pair_slopes(t: np.ndarray, y: np.ndarray) -> np.ndarray:
     i, j = np.triu_indices(t.size, 1)
     dt = t[j] - t[i]
     ok = dt > 0
-    return (y[j][ok] - y[i][ok]) / dt[ok]
+    slopes: np.ndarray = (y[j][ok] - y[i][ok]) / dt[ok]
+    return slopes
 
 
 def _rank_acf_inflation(resid: np.ndarray) -> float:

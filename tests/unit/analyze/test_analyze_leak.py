@@ -98,3 +98,51 @@ def test_nan_values_are_ignored() -> None:
     y = 100 * MIB + 50 * MIB * (t - t[0]) / 3600
     y[::3] = np.nan
     assert detect_leak("rss_bytes", t, y, THRESHOLD).status == "leak"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sawtooth_leak_is_found_within_an_hour_and_clean_sawtooth_is_not(seed: int) -> None:
+    leaking = tracegen.sawtooth(random.Random(seed), 60, 20.0)
+    clean = tracegen.sawtooth(random.Random(seed), 60, 0.0)
+    assert _judge(leaking).status == "leak"
+    assert _judge(clean).status == "no_leak"
+
+
+def test_cycle_period_is_refined_so_removal_leaves_no_fake_trend() -> None:
+    t = 1.78e9 + np.arange(0.0, 7200.0)
+    gen = np.random.default_rng(12)
+    saw = 300 * MIB + 100 * MIB * (((t - t[0]) % 138.6) / 138.6) + gen.normal(0, MIB, t.size)
+    res = detect_leak("rss_bytes", t, saw, THRESHOLD)
+    assert res.status == "no_leak", res.reason
+    assert res.period_s == pytest.approx(138.6, abs=0.2)
+
+
+def test_late_leak_is_judged_by_a_recent_window() -> None:
+    gen = np.random.default_rng(13)
+    t = 1.78e9 + np.arange(0.0, 8 * 3600.0, 5.0)
+    el = t - t[0]
+    y = 200 * MIB + 60 * MIB * np.clip(el - 0.8 * el[-1], 0, None) / 3600 + gen.normal(0, 2 * MIB,
+                                                                                   t.size)
+    res = detect_leak("rss_bytes", t, y, THRESHOLD)
+    assert res.status == "leak", res.reason
+    assert res.window.startswith("recent")
+    assert res.slope_per_h is not None and res.slope_per_h / MIB == pytest.approx(60, rel=0.3)
+
+
+def test_a_single_gc_ramp_with_a_drop_is_not_sustained_growth() -> None:
+    gen = np.random.default_rng(14)
+    t = 1.78e9 + np.arange(0.0, 900.0)  # 15 minutes, one 600 s GC cycle and a half
+    y = 300 * MIB + 80 * MIB * (((t - t[0]) % 600) / 600) + gen.normal(0, MIB, t.size)
+    assert _judge(tracegen.Trace("x", t, y, False, 0.0)).status != "leak"
+
+
+def test_restart_segment_still_warming_up_is_left_out() -> None:
+    gen = np.random.default_rng(15)
+    t = 1.78e9 + np.arange(0.0, 4 * 3600.0)
+    el = t - t[0]
+    restarts = (el >= 3.6 * 3600).astype(float)  # a restart 24 minutes before the end
+    since = np.where(restarts > 0, el - 3.6 * 3600, el)
+    y = 200 * MIB + 200 * MIB * (1 - np.exp(-since / 300)) + gen.normal(0, 2 * MIB, t.size)
+    res = detect_leak("rss_bytes", t, y, THRESHOLD, restarts)
+    assert res.status == "no_leak", res.reason
+    assert len(res.warmups) == 2
