@@ -50,7 +50,7 @@ class RestAuthenticator:
 
     def verify(self, headers: Any, payload: bytes, now_ms: int) -> str:
         """The API key of a correctly signed request, else :class:`ApiError`."""
-        api_key = headers.get("X-BAPI-API-KEY", "")
+        api_key = str(headers.get("X-BAPI-API-KEY", ""))
         timestamp = headers.get("X-BAPI-TIMESTAMP", "")
         signature = headers.get("X-BAPI-SIGN", "")
         recv_window = headers.get("X-BAPI-RECV-WINDOW") or str(DEFAULT_RECV_WINDOW_MS)

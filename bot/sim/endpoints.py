@@ -239,7 +239,7 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
             dcp_window_s[categories[product]] = float(window)
         return {}
 
-    public = [
+    public: list[tuple[str, Endpoint]] = [
         ("/v5/market/time", market_time),
         ("/v5/market/instruments-info", instruments_info),
         ("/v5/market/orderbook", orderbook),

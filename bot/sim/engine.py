@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from bot.sim.account import Account, dec_str
+from bot.sim.account import Account
 from bot.sim.book import Fill
 from bot.sim.clock import Clock
 from bot.sim.config import SimConfig
 from bot.sim.instruments import Category, Instrument
 from bot.sim.market import SymbolMarket
-from bot.sim.orders import Order, Status
+from bot.sim.orders import Order, Status, execution_wire
 from bot.sim.wire import ORDER_NOT_EXISTS, SPOT_ORDER_NOT_EXISTS, ApiError
 
 PrivateSink = Callable[[str, list[dict[str, Any]]], None]
@@ -354,41 +354,20 @@ class Exchange:
         else:
             order.status = Status.PARTIALLY_FILLED
         self.stats["executions"] += 1
-        execution = {
-            "category": inst.category.value,
-            "symbol": inst.symbol,
-            "closedSize": "0",
-            "execFee": dec_str(fee),
-            "execId": self.new_id(),
-            "execPrice": inst.price_str(ticks),
-            "execQty": inst.qty_str(lots),
-            "execType": "Trade",
-            "execValue": dec_str(qty * price),
-            "feeRate": dec_str(rate),
-            "markPrice": dec_str(mark.mark()),
-            "indexPrice": dec_str(mark.mark()),
-            "leavesQty": inst.qty_str(order.leaves_lots),
-            "orderId": order.order_id,
-            "orderLinkId": order.order_link_id,
-            "orderPrice": inst.price_str(order.price_ticks),
-            "orderQty": inst.qty_str(order.lots),
-            "orderType": order.order_type,
-            "stopOrderType": "UNKNOWN",
-            "side": order.side,
-            "execTime": str(now),
-            "isLeverage": "0",
-            "isMaker": is_maker,
-            "seq": self._exec_seq,
-            "marketUnit": "",
-            "execPnl": dec_str(pnl),
-            "createType": "CreateByUser",
-            "extraFees": "",
-            "feeCurrency": fee_coin,
-            "blockTradeId": "",
-            "underlyingPrice": "",
-            "tradeIv": "",
-            "markIv": "",
-        }
+        execution = execution_wire(
+            order,
+            exec_id=self.new_id(),
+            ticks=ticks,
+            lots=lots,
+            is_maker=is_maker,
+            fee_rate=rate,
+            fee=fee,
+            fee_coin=fee_coin,
+            pnl=pnl,
+            mark=mark.mark(),
+            now_ms=now,
+            seq=self._exec_seq,
+        )
         self.account.executions.append(execution)
         self._emit("execution", execution)
         self._emit_order(order)

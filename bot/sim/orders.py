@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from bot.sim.account import dec_str
 from bot.sim.instruments import Category, Instrument
 
 OPEN_STATUSES = frozenset({"New", "PartiallyFilled"})
@@ -155,3 +156,57 @@ class Order:
             "createdTime": str(self.created_ms),
             "updatedTime": str(self.updated_ms),
         }
+
+
+def execution_wire(
+    order: Order,
+    *,
+    exec_id: str,
+    ticks: int,
+    lots: int,
+    is_maker: bool,
+    fee_rate: Decimal,
+    fee: Decimal,
+    fee_coin: str,
+    pnl: Decimal,
+    mark: Decimal,
+    now_ms: int,
+    seq: int,
+) -> dict[str, Any]:
+    """One fill as an ``execution`` push / ``/v5/execution/list`` item (bybit-v5.md §7)."""
+    inst = order.instrument
+    return {
+        "category": inst.category.value,
+        "symbol": inst.symbol,
+        "closedSize": "0",
+        "execFee": dec_str(fee),
+        "execId": exec_id,
+        "execPrice": inst.price_str(ticks),
+        "execQty": inst.qty_str(lots),
+        "execType": "Trade",
+        "execValue": dec_str(inst.qty_dec(lots) * inst.price_dec(ticks)),
+        "feeRate": dec_str(fee_rate),
+        "markPrice": dec_str(mark),
+        "indexPrice": dec_str(mark),
+        "leavesQty": inst.qty_str(order.leaves_lots),
+        "orderId": order.order_id,
+        "orderLinkId": order.order_link_id,
+        "orderPrice": inst.price_str(order.price_ticks),
+        "orderQty": inst.qty_str(order.lots),
+        "orderType": order.order_type,
+        "stopOrderType": "UNKNOWN",
+        "side": order.side,
+        "execTime": str(now_ms),
+        "isLeverage": "0",
+        "isMaker": is_maker,
+        "seq": seq,
+        "marketUnit": "",
+        "execPnl": dec_str(pnl),
+        "createType": "CreateByUser",
+        "extraFees": "",
+        "feeCurrency": fee_coin,
+        "blockTradeId": "",
+        "underlyingPrice": "",
+        "tradeIv": "",
+        "markIv": "",
+    }

@@ -95,11 +95,11 @@ class Simulator:
 
         loops: list[tuple[float, Callable[[], Any], str]] = [
             (cfg.tick_interval_ms / 1000, market_step, "market"),
-            (0.1 * cfg.cadence_scale, lambda: self.hub.publish_tickers(Category.LINEAR), "tickers"),
-            (0.05 * cfg.cadence_scale, lambda: self.hub.publish_tickers(Category.SPOT), "tickers"),
+            (0.1 * cfg.cadence_scale, lambda: self.hub.tickers.publish(Category.LINEAR), "tickers"),
+            (0.05 * cfg.cadence_scale, lambda: self.hub.tickers.publish(Category.SPOT), "tickers"),
             (FAULT_CHECK_S, self.apply_faults, "faults"),
             (min(1.0, cfg.public_idle_timeout_s / 4), self.hub.close_idle, "idle"),
-            (0.5, self.hub.check_dcp, "dcp"),
+            (0.5, self.hub.dcp.check, "dcp"),
         ]
         loops += [
             (ms / 1000 * cfg.cadence_scale, book_step(depth), f"orderbook.{depth}")
@@ -150,7 +150,8 @@ def _any_of(applied: list[bool]) -> bool:
 async def _never_500(request: web.Request, handler: Any) -> web.StreamResponse:
     """Router errors and bugs still answer in the Bybit envelope, never HTML or a bare 500."""
     try:
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -194,7 +195,7 @@ def build_app(
         ghost_hold_s=config.ghost_hold_s,
     )
     hub = WsHub(exchange, auth, config)
-    endpoints.register(rest, exchange, hub.dcp_window_s)
+    endpoints.register(rest, exchange, hub.dcp.window_s)
     sim = Simulator(config, sim_clock, fault_state, exchange, rest, hub)
     app = web.Application(middlewares=[_never_500], client_max_size=256 * 1024)
     app[SIM_KEY] = sim

@@ -1,16 +1,24 @@
-"""Ticker fields of one symbol, shared by ``GET /v5/market/tickers`` and the ``tickers`` stream.
+"""Ticker fields of one symbol (``GET /v5/market/tickers``) and the ``tickers`` stream.
 
 Shapes per bybit-v5.md §7: derivatives carry mark/index/funding/open-interest fields, spot a
-short set. Statistics are since simulator start (a stand-in for the 24h window).
+short set. Statistics are since simulator start (a stand-in for the 24h window). The stream
+sends a snapshot on subscribe, then linear sends only the changed fields as ``delta`` every
+100 ms and spot a full ``snapshot`` every 50 ms.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from bot.sim.account import dec_str
 from bot.sim.instruments import Category
 from bot.sim.market import SymbolMarket
+from bot.sim.wire import dumps
+
+if TYPE_CHECKING:
+    from bot.sim.engine import Exchange
+    from bot.sim.wsconn import WsConnection
 
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 
@@ -58,3 +66,52 @@ def ticker(market: SymbolMarket, now_ms: int) -> dict[str, str]:
         curPreListingPhase="",
     )
     return common
+
+
+class TickerFeed:
+    """Subscribers and last-sent state of every ``tickers.{symbol}`` topic."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+        self.subs: dict[tuple[Category, str], set[WsConnection]] = {}
+        self._last: dict[tuple[Category, str], dict[str, str]] = {}
+
+    def _message(self, topic: str, kind: str, data: dict[str, str]) -> bytes:
+        now = self.exchange.clock.now_ms()
+        return dumps({"topic": topic, "type": kind, "data": data, "cs": now, "ts": now})
+
+    def subscribe(self, category: Category, topic: str, conn: WsConnection) -> None:
+        key = (category, topic)
+        self.subs.setdefault(key, set()).add(conn)
+        if key not in self._last:
+            market = self.exchange.markets[(category, topic.rpartition(".")[2])]
+            self._last[key] = ticker(market, self.exchange.clock.now_ms())
+        conn.send(self._message(topic, "snapshot", self._last[key]))
+
+    def unsubscribe(self, category: Category, topic: str, conn: WsConnection) -> None:
+        key = (category, topic)
+        subs = self.subs.get(key)
+        if subs is not None:
+            subs.discard(conn)
+            if not subs:
+                del self.subs[key]
+                self._last.pop(key, None)
+
+    def publish(self, category: Category) -> None:
+        """One ticker step for ``category``."""
+        for (cat, topic), subs in self.subs.items():
+            if cat is not category or not subs:
+                continue
+            market = self.exchange.markets[(category, topic.rpartition(".")[2])]
+            data = ticker(market, self.exchange.clock.now_ms())
+            last = self._last.get((cat, topic), {})
+            changed = {k: v for k, v in data.items() if last.get(k) != v}
+            if not changed:
+                continue
+            self._last[(cat, topic)] = data
+            if category is Category.SPOT:
+                message = self._message(topic, "snapshot", data)
+            else:
+                message = self._message(topic, "delta", {"symbol": data["symbol"], **changed})
+            for conn in list(subs):
+                conn.send(message)

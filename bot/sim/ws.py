@@ -24,9 +24,10 @@ from aiohttp import WSMsgType, web
 from bot.sim.auth import RestAuthenticator
 from bot.sim.bookfeed import BookFeed, BookTopic
 from bot.sim.config import SimConfig
+from bot.sim.dcp import DcpGuard
 from bot.sim.engine import Exchange
 from bot.sim.instruments import Category, Instrument
-from bot.sim.tickers import ticker
+from bot.sim.tickers import TickerFeed
 from bot.sim.wire import dumps
 from bot.sim.wsconn import WsConnection
 
@@ -61,8 +62,7 @@ class WsHub:
         self._rng = random.Random(config.seed ^ 0xC0)  # noqa: S311 (seeded, not crypto)
         self.feeds: dict[Category, BookFeed] = {}
         self.trade_subs: dict[str, set[WsConnection]] = {}
-        self.ticker_subs: dict[str, set[WsConnection]] = {}
-        self._ticker_last: dict[str, dict[str, str]] = {}
+        self.tickers = TickerFeed(exchange)
         self.instruments: dict[Category, dict[str, Instrument]] = {}
         for category in Category:
             markets = {k[1]: m for k, m in exchange.markets.items() if k[0] is category}
@@ -70,12 +70,8 @@ class WsHub:
             self.instruments[category] = {s: m.inst for s, m in markets.items()}
             for symbol in markets:
                 self.trade_subs[f"{category}:publicTrade.{symbol}"] = set()
-                self.ticker_subs[f"{category}:tickers.{symbol}"] = set()
         self.conns: set[WsConnection] = set()
-        # Disconnection protection (DCP): category -> time window (s) set by REST, and when the
-        # last connection subscribed to that category's dcp topic went away (None = armed/idle).
-        self.dcp_window_s: dict[Category, float] = {}
-        self._dcp_lost_at: dict[Category, float | None] = {}
+        self.dcp = DcpGuard(exchange)
         self.stats: dict[str, int] = {"ws_connections_total": 0, "ws_frames_received": 0}
         exchange.on_private = self.push_private
         exchange.on_trades = self.push_trades
@@ -140,28 +136,8 @@ class WsHub:
             self._unsubscribe_topic(conn, topic)
         self._count_private_listeners()
 
-    def _dcp_update(self) -> None:
-        now = time.monotonic()
-        for category, topic in ((Category.LINEAR, "dcp.future"), (Category.SPOT, "dcp.spot")):
-            alive = any(topic in c.topics for c in self.conns if c.channel == "private")
-            if alive:
-                self._dcp_lost_at[category] = None
-            elif category in self._dcp_lost_at and self._dcp_lost_at[category] is None:
-                self._dcp_lost_at[category] = now  # armed before, lost now: the clock starts
-
-    def check_dcp(self) -> None:
-        """Cancel every order of a category whose DCP window ran out (``CancelByDCP``)."""
-        now = time.monotonic()
-        for category, lost_at in list(self._dcp_lost_at.items()):
-            window = self.dcp_window_s.get(category, 10.0)
-            if lost_at is not None and now - lost_at >= window:
-                insts = list(self.instruments[category].values())
-                cancelled = self.exchange.cancel_all(insts, cancel_type="CancelByDCP")
-                logger.info("DCP fired for %s: %d orders cancelled", category, len(cancelled))
-                del self._dcp_lost_at[category]
-
     def _count_private_listeners(self) -> None:
-        self._dcp_update()
+        self.dcp.update(self.conns)
         self.exchange.private_listeners = sum(
             1 for c in self.conns if c.channel == "private" and c.api_key and c.topics
         )
@@ -289,9 +265,8 @@ class WsHub:
         key = f"{conn.channel}:{topic}"
         if key in self.trade_subs:
             self.trade_subs[key].add(conn)
-        elif key in self.ticker_subs:
-            self.ticker_subs[key].add(conn)
-            self._send_ticker_snapshot(conn, topic)
+        elif topic.startswith("tickers."):
+            self.tickers.subscribe(Category(conn.channel), topic, conn)
 
     def _unsubscribe_topic(self, conn: WsConnection, topic: str) -> None:
         conn.topics.discard(topic)
@@ -301,11 +276,8 @@ class WsHub:
             return
         key = f"{conn.channel}:{topic}"
         self.trade_subs.get(key, set()).discard(conn)
-        subs = self.ticker_subs.get(key)
-        if subs is not None:
-            subs.discard(conn)
-            if not subs:
-                self._ticker_last.pop(key, None)
+        if topic.startswith("tickers."):
+            self.tickers.unsubscribe(Category(conn.channel), topic, conn)
 
     # --- outbound streams --------------------------------------------------------------------
 
@@ -352,40 +324,6 @@ class WsHub:
                     messages[sub] = data
                 if data:
                     conn.send(data)
-
-    def _ticker_message(self, topic: str, kind: str, data: dict[str, str]) -> bytes:
-        now = self.clock.now_ms()
-        return dumps({"topic": topic, "type": kind, "data": data, "cs": now, "ts": now})
-
-    def _send_ticker_snapshot(self, conn: WsConnection, topic: str) -> None:
-        symbol = topic.rpartition(".")[2]
-        market = self.exchange.markets[(Category(conn.channel), symbol)]
-        data = ticker(market, self.clock.now_ms())
-        key = f"{conn.channel}:{topic}"
-        self._ticker_last.setdefault(key, data)
-        conn.send(self._ticker_message(topic, "snapshot", self._ticker_last[key]))
-
-    def publish_tickers(self, category: Category) -> None:
-        """One ticker step: linear sends changed fields as a delta, spot a full snapshot."""
-        for key, subs in self.ticker_subs.items():
-            if not subs or not key.startswith(f"{category}:"):
-                continue
-            topic = key.partition(":")[2]
-            market = self.exchange.markets[(category, topic.rpartition(".")[2])]
-            data = ticker(market, self.clock.now_ms())
-            last = self._ticker_last.get(key, {})
-            changed = {k: v for k, v in data.items() if last.get(k) != v}
-            if not changed:
-                continue
-            self._ticker_last[key] = data
-            if category is Category.SPOT:
-                message = self._ticker_message(topic, "snapshot", data)
-            else:
-                message = self._ticker_message(
-                    topic, "delta", {"symbol": data["symbol"], **changed}
-                )
-            for conn in list(subs):
-                conn.send(message)
 
     # --- faults and housekeeping -------------------------------------------------------------
 

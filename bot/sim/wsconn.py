@@ -111,7 +111,7 @@ class WsConnection:
                 if delay > 0:
                     await asyncio.sleep(delay)
                     continue
-                batch = []
+                batch: list[bytes] = []
                 while queue and queue[0][0] <= now and len(batch) < BATCH_FRAMES:
                     batch.append(text_frame(queue.popleft()[1]))
                 await self._write(b"".join(batch))
