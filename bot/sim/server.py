@@ -221,6 +221,8 @@ def build_app(
 
 
 def ready_urls(host: str, port: int) -> dict[str, str]:
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (bound to all: clients still use loopback)
+        host = "127.0.0.1"
     shown = f"[{host}]" if ":" in host else host
     return {
         "rest_url": f"http://{shown}:{port}",

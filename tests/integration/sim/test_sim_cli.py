@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 from simtools import RemoteSim, SimThread, signed
+from wsclient import RawWs, run
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +111,23 @@ def test_ready_file_secret_files_and_sigterm(
     assert requests.get(f"{ready.rest_url}/sim/faults", timeout=5).json()["active"] == {
         "latency_ms": "1"
     }
-    proc.send_signal(signal.SIGTERM)
+
+    async def stop_with_clients_connected() -> int | None:
+        public = await RawWs.connect(ready.data["ws_public_url"])
+        private = await RawWs.connect(ready.data["ws_private_url"])
+        try:
+            await public.send({"op": "subscribe", "args": ["orderbook.50.BTCUSDT"]})
+            await public.until(lambda f: f.get("type") == "snapshot")
+            assert (await private.auth(KEY, SECRET))["success"] is True
+            proc.send_signal(signal.SIGTERM)
+            while await public.recv(10) is not None:
+                pass
+            return public.ws.close_code
+        finally:
+            await public.close()
+            await private.close()
+
+    assert run(stop_with_clients_connected()) is not None  # closed by the server
     out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert SECRET not in out + err and KEY not in out + err
