@@ -43,6 +43,7 @@ from soakctl.analyze.trend import (
 MIN_BUCKETS = 6
 PREBUCKET_ABOVE = 50_000  # longer series are first reduced to 20,000 fine-bucket medians
 PREBUCKET_POINTS = 20_000
+NO_LEAK_MIN_S = 600.0  # a shorter steady window can show a leak, not rule one out
 RECENT_MIN_S = 900.0  # a recent window must span 15 minutes to be judged alone
 RECENT_CONFIDENCE = 0.99  # five recent windows are five more chances: each must clear 99 %
 RECENT_WINDOWS = ((1.0, "steady"), (0.5, "recent half"), (1 / 3, "recent third"),
@@ -311,7 +312,7 @@ def _decide(res: LeakResult, steady: _Buckets, floor: float, width_s: float) -> 
     fit, shifts = full
     chosen, name = fit, "steady"
     res.level_shifts = shifts
-    given_back = False
+    given_back = too_short = False
     t_end = float(steady.t[-1])
     span = t_end - float(steady.t[0])
     for frac, label in RECENT_WINDOWS:
@@ -331,11 +332,15 @@ def _decide(res: LeakResult, steady: _Buckets, floor: float, width_s: float) -> 
         res.status, chosen, name = "leak", part[0], label
         break
     else:
-        res.status = "no_leak" if fit.hi < thr_s and not given_back else "inconclusive"
+        long_enough = span >= NO_LEAK_MIN_S
+        res.status = ("no_leak" if fit.hi < thr_s and not given_back and long_enough
+                      else "inconclusive")
+        if fit.hi < thr_s and not long_enough:
+            too_short = True
     res.window = name
     res.slope_per_h = chosen.slope * 3600.0
     res.ci_per_h = (chosen.lo * 3600.0, chosen.hi * 3600.0)
-    res.reason = _reason(res, chosen)
+    res.reason = _reason(res, chosen, span if too_short else None)
     if given_back and res.status == "inconclusive":
         res.reason += "; a single drop gives back half the growth: not sustained (a slow cycle?)"
     res.fit = {"slope": chosen.slope, "lo": chosen.lo, "hi": chosen.hi,
@@ -344,7 +349,7 @@ def _decide(res: LeakResult, steady: _Buckets, floor: float, width_s: float) -> 
     return res
 
 
-def _reason(res: LeakResult, fit: SlopeFit) -> str:
+def _reason(res: LeakResult, fit: SlopeFit, short_s: float | None = None) -> str:
     assert res.slope_per_h is not None and res.ci_per_h is not None
     k, u = res.scale, f" {res.unit}/h" if res.unit else "/h"
     lo, hi = res.ci_per_h
@@ -355,6 +360,9 @@ def _reason(res: LeakResult, fit: SlopeFit) -> str:
         return f"growth {band} exceeds the threshold {limit}"
     if res.status == "no_leak":
         return f"growth {band} stays below the threshold {limit}"
+    if short_s is not None:
+        return (f"growth {band} is below the threshold {limit}, but {short_s:.0f} s of steady "
+                f"data cannot rule a leak out (that takes {NO_LEAK_MIN_S / 60:.0f} minutes)")
     why = "too short or too noisy for this threshold"
     if fit.inflation > 2:
         why = f"strongly autocorrelated (slow cycles or drift; ×{fit.inflation:.1f} variance)"
