@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -207,7 +208,7 @@ class _Columns:
                 return False
         if np.any(arrays["ts"] == 0):
             return False
-        metrics = [o.get("metrics") for o in objs]
+        metrics = list(map(dict.get, objs, repeat("metrics")))
         if not set(map(type, metrics)) <= {dict, type(None)}:
             return False
         self.fields.ensure(self.rows, self.rows + n)
@@ -220,7 +221,7 @@ class _Columns:
         return True
 
     def _add_metrics(self, metrics: list[Any], missing: np.ndarray) -> None:
-        present = [m for m in metrics if m]
+        present = list(filter(None, metrics))
         if not present and not self.metrics.buffers:
             return
         arrays = _uniform_columns(metrics, None) if len(present) == len(metrics) else None
@@ -254,9 +255,17 @@ def _uniform_columns(
             return None
         if others:
             list(map(itemgetter(*others), objs))
-        matrix = np.array(list(map(itemgetter(*keys), objs)), dtype=np.float64)
-    except (KeyError, TypeError, ValueError):
+        rows = list(map(itemgetter(*keys), objs))
+    except (KeyError, TypeError):
         return None
+    try:  # fromiter is the fastest conversion; it refuses None (null), np.array maps it to NaN
+        flat = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * len(keys))
+        matrix = flat.reshape(len(rows), len(keys))
+    except (TypeError, ValueError):
+        try:
+            matrix = np.array(rows, dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
     if matrix.ndim != 2:
         return None
     # One contiguous copy per column, so no column keeps the whole batch matrix alive.
