@@ -64,9 +64,9 @@ class RestAuthenticator:
         secret = self._secrets.get(api_key)
         if secret is None:
             raise ApiError(wire.INVALID_KEY)
-        if not (timestamp.isdigit() and recv_window.isdigit()) or len(timestamp) > 16:
+        ts, window = wire.ascii_int(timestamp, 16), wire.ascii_int(recv_window, 9)
+        if ts is None or window is None:
             raise wire.params_error("X-BAPI-TIMESTAMP and X-BAPI-RECV-WINDOW must be integers")
-        ts, window = int(timestamp), int(recv_window)
         if not now_ms - window <= ts < now_ms + 1000:
             raise ApiError(
                 wire.TIMESTAMP_ERROR,
@@ -93,13 +93,10 @@ class RestAuthenticator:
         secret = self._secrets.get(api_key)
         if secret is None:
             raise ValueError("API key is invalid")
-        if (
-            isinstance(expires, bool)
-            or not isinstance(expires, int | str)
-            or not str(expires).isdigit()
-        ):
+        expires_ms = wire.ascii_int(expires)
+        if expires_ms is None:
             raise ValueError("invalid expires")
-        if int(expires) <= now_ms:
+        if expires_ms <= now_ms:
             raise ValueError("Params Error: auth expired")
         expected = hmac.new(secret, f"GET/realtime{expires}".encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature.lower()):

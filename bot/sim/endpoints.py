@@ -23,9 +23,9 @@ def _int_param(params: dict[str, Any], name: str, default: int, low: int, high: 
     raw = params.get(name)
     if raw in (None, ""):
         return default
-    if isinstance(raw, bool) or not str(raw).isdigit():
+    value = wire.ascii_int(raw, 9)
+    if value is None:
         raise params_error(f"{name} invalid")
-    value = int(str(raw))
     if not low <= value <= high:
         raise params_error(f"{name} must be in [{low}, {high}]")
     return value
@@ -36,7 +36,7 @@ def _page(
 ) -> tuple[list[Any], str]:
     limit = _int_param(params, "limit", default, 1, high)
     cursor = params.get("cursor") or "0"
-    start = int(cursor) if isinstance(cursor, str) and cursor.isdigit() else 0
+    start = wire.ascii_int(cursor, 9) or 0
     page = items[start : start + limit]
     return page, str(start + limit) if start + limit < len(items) else ""
 

@@ -38,11 +38,17 @@ def parse_decimal(text: object) -> Decimal | None:
     """A finite Decimal from a wire value (string or number), else ``None``."""
     if isinstance(text, bool) or not isinstance(text, str | int | float):
         return None
+    raw = str(text).strip()
+    if len(raw) > 40 or not raw.isascii():  # Decimal would read "٣" as 3; Bybit would not
+        return None
     try:
-        value = Decimal(str(text).strip())
+        value = Decimal(raw)
     except (InvalidOperation, ValueError):
         return None
-    return value if value.is_finite() else None
+    # Bounded magnitude keeps every later division and quantize inside Decimal's context.
+    if not value.is_finite() or (value != 0 and not -12 <= value.adjusted() <= 12):
+        return None
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

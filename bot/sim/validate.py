@@ -135,8 +135,8 @@ def parse_create(exchange: Exchange, params: dict[str, Any]) -> OrderRequest:
     position_idx = params.get("positionIdx", 0)
     if position_idx in (None, ""):
         position_idx = 0
-    if isinstance(position_idx, str) and position_idx.isdigit():
-        position_idx = int(position_idx)
+    if isinstance(position_idx, str):
+        position_idx = wire.ascii_int(position_idx, 3)
     if not isinstance(position_idx, int) or isinstance(position_idx, bool) or position_idx != 0:
         raise params_error("position idx not match position mode")
     reduce_only = _flag(params, "reduceOnly")

@@ -64,6 +64,18 @@ class ApiError(Exception):
         self.message = message or MESSAGES.get(code, "error")
 
 
+def ascii_int(text: object, max_digits: int = 18) -> int | None:
+    """A non-negative integer from ASCII digits only (``"²".isdigit()`` is true, ``int`` fails,
+    and a 5,000-digit string makes ``int`` raise): anything else is ``None``."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, int):
+        return text if 0 <= text < 10**max_digits else None
+    if not isinstance(text, str) or not (0 < len(text) <= max_digits):
+        return None
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def params_error(detail: str) -> ApiError:
     return ApiError(PARAMS_ERROR, f"params error: {detail}")
 

@@ -28,7 +28,7 @@ from bot.sim.dcp import DcpGuard
 from bot.sim.engine import Exchange
 from bot.sim.instruments import Category, Instrument
 from bot.sim.tickers import TickerFeed
-from bot.sim.wire import dumps
+from bot.sim.wire import ascii_int, dumps
 from bot.sim.wsconn import WsConnection
 
 logger = logging.getLogger(__name__)
@@ -356,7 +356,8 @@ def _max_active_time(raw: str | None, default_s: float) -> float:
         return default_s
     unit = raw[-1:]
     number = raw[:-1]
-    if not number.isdigit() or unit not in ("s", "m"):
+    value = ascii_int(number, 4)
+    if value is None or unit not in ("s", "m"):
         return default_s
-    seconds = int(number) * (60 if unit == "m" else 1)
+    seconds = value * (60 if unit == "m" else 1)
     return float(min(600, max(30, seconds)))

@@ -76,6 +76,12 @@ json_values = st.recursive(
             "-1",
             "1e9",
             "NaN",
+            "²",
+            "1e999999",
+            "9" * 5000,
+            "0E-100",
+            "-0",
+            "٣",
         ]
     ),
     lambda children: (
@@ -128,7 +134,8 @@ def check_reply(reply: requests.Response) -> None:
                 "Content-Type",
             ]
         ),
-        st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=20),
+        st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=20)
+        | st.sampled_from(["9" * 300, "1e30", "-5000", "0"]),
         max_size=4,
     ),
 )

@@ -164,3 +164,25 @@ def test_batch_endpoints_report_per_item_codes(sim: SimThread) -> None:
     assert [c["code"] for c in cancelled["retExtInfo"]["list"]] == [0, 110001]
     too_many = signed(sim, "POST", "/v5/order/create-batch", {"category": "linear", "request": []})
     assert body(too_many)["retCode"] == 10001
+
+
+def test_hostile_numbers_are_params_errors(sim: SimThread) -> None:
+    for value in ("1e999999", "9" * 5000, "²", "٣", "0E-100", "-0.001", "inf"):
+        reply = body(signed(sim, "POST", "/v5/order/create", {**ORDER, "qty": value}))
+        assert reply["retCode"] == 10001, value
+        listed = signed(
+            sim,
+            "GET",
+            "/v5/order/realtime",
+            query=urlencode({"category": "linear", "symbol": "BTCUSDT", "limit": value}),
+        )
+        assert body(listed)["retCode"] == 10001, value
+    ts_header = signed(
+        sim,
+        "GET",
+        "/v5/order/realtime",
+        {"category": "linear", "symbol": "BTCUSDT"},
+        recv_window="9" * 300,
+    )
+    assert body(ts_header)["retCode"] == 10001
+    assert sim.stats()["internal_errors"] == 0
