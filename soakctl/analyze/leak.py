@@ -201,6 +201,24 @@ def _still_growing(b: _Buckets, floor: float, thr_s: float) -> bool:
     return part is None or part[0].slope > thr_s
 
 
+def _outgrows_earlier(b: _Buckets, length_s: float, slope: float, floor: float,
+                      thr_s: float) -> bool:
+    """The recent rate beats every earlier stretch of the same length by the threshold.
+
+    Growth that started late does; a series that wanders (a random walk, drift) shows similar
+    rates in earlier stretches, so its recent rate is not evidence of a leak.
+    """
+    t0, t_end = float(b.t[0]), float(b.t[-1]) - length_s
+    start = t0
+    while start + length_s <= t_end + 1e-9:
+        m = (b.t >= start) & (b.t < start + length_s)
+        part = _fit_window(_Buckets(b.t[m], b.y[m], b.seg[m]), floor)
+        if part is not None and slope - part[0].slope <= thr_s:
+            return False
+        start += length_s
+    return True
+
+
 def _given_back(b: _Buckets, growth: float, floor: float) -> bool:
     """True when one drop in ``b`` undoes at least half of ``growth``.
 
@@ -324,7 +342,9 @@ def _decide(res: LeakResult, steady: _Buckets, floor: float, width_s: float) -> 
         part = (fit, shifts) if frac == 1 else _fit_window(window, floor, RECENT_CONFIDENCE)
         if part is None or part[0].lo <= thr_s:
             continue
-        if frac < 1 and not _still_growing(window, floor, thr_s):
+        if frac < 1 and not (_still_growing(window, floor, thr_s)
+                             and _outgrows_earlier(steady, frac * span, part[0].slope, floor,
+                                                   thr_s)):
             continue
         if _given_back(steady, part[0].slope * frac * span, floor):
             given_back = True
