@@ -3,9 +3,10 @@
 The decision rule, in one sentence (``RULE``, printed in the report): *a series leaks when we
 are confident that its sustained growth rate — the Theil–Sen slope of per-bucket medians after
 warm-up and cycle removal, measured within restart segments — exceeds the threshold, over the
-whole steady window (95 %) or over a recent part of it (99 %, at least 15 minutes, still growing
-at its end); it does not leak when we are 95 % confident the steady rate is below the threshold;
-otherwise the data cannot tell (inconclusive).*
+whole steady window (95 %) or over a recent part of it that outgrows the earlier run and is
+still growing at its end (99 %, at least 15 minutes); it does not leak when we are 95 %
+confident the steady rate is below the threshold; otherwise the data cannot tell
+(inconclusive).*
 
 Steps, each robust to one failure mode of the least-squares slope:
 
@@ -56,9 +57,9 @@ METHOD = ("Theil–Sen slope of bucket medians after warm-up and cycle removal, 
 RULE = ("A series leaks when we are confident that its sustained growth rate — the Theil–Sen "
         "slope of per-bucket medians after warm-up and cycle removal, measured within restart "
         "segments — exceeds the threshold, over the whole steady window (95 %) or over a recent "
-        "part of it (99 %, at least 15 minutes, still growing at its end); it does not leak when "
-        "we are 95 % confident the steady rate is below the threshold; otherwise the data "
-        "cannot tell (inconclusive).")
+        "part of it that outgrows the earlier run and is still growing at its end (99 %, at "
+        "least 15 minutes); it does not leak when we are 95 % confident the steady rate is "
+        "below the threshold; otherwise the data cannot tell (inconclusive).")
 
 
 @dataclass
