@@ -44,7 +44,8 @@ async def _body(request: web.Request) -> Any:
 def stats(sim: Simulator) -> dict[str, Any]:
     hub = sim.hub
     ex = sim.exchange.stats
-    public = sum(1 for c in hub.conns if c.channel != "private")
+    public = sum(1 for c in hub.conns if c.channel in ("linear", "spot"))
+    trade = sum(1 for c in hub.conns if c.channel == "trade")
     return {
         "uptime_s": round(time.monotonic() - sim.started, 3),
         "open_orders": sim.exchange.open_count,
@@ -55,7 +56,8 @@ def stats(sim: Simulator) -> dict[str, Any]:
         "cancel_fill_races": ex["cancel_fill_races"],
         "ws_clients": len(hub.conns),
         "ws_public_clients": public,
-        "ws_private_clients": len(hub.conns) - public,
+        "ws_private_clients": len(hub.conns) - public - trade,
+        "ws_trade_clients": trade,
         "ws_connections_total": hub.stats["ws_connections_total"],
         "http_requests": sim.rest.stats["http_requests"],
         "http_errors": {k: v for k, v in sim.rest.stats.items() if k.startswith("ret_")},
@@ -65,7 +67,7 @@ def stats(sim: Simulator) -> dict[str, Any]:
             for name, (kind, _) in FAULTS.items()
             if kind != "duration"
         },
-        "internal_errors": sim.internal_errors,
+        "internal_errors": sim.internal_errors + hub.stats["internal_errors"],
         "tasks": len(sim.tasks),
     }
 

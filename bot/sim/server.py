@@ -34,6 +34,7 @@ from bot.sim.instruments import Category
 from bot.sim.rest import RestApi
 from bot.sim.wire import envelope
 from bot.sim.ws import WsHub
+from bot.sim.ws_trade import TradeGateway
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +203,8 @@ def build_app(
     app.router.add_route("*", "/v5/public/linear", hub.handler("linear"))
     app.router.add_route("*", "/v5/public/spot", hub.handler("spot"))
     app.router.add_route("*", "/v5/private", hub.handler("private"))
+    hub.trade = TradeGateway(rest, auth)
+    app.router.add_route("*", "/v5/trade", hub.handler("trade"))
     app.router.add_route("*", "/v5/{tail:.*}", rest.handle)
     control.register(app, sim)
 

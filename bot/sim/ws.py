@@ -29,6 +29,7 @@ from bot.sim.engine import Exchange
 from bot.sim.instruments import Category, Instrument
 from bot.sim.tickers import TickerFeed
 from bot.sim.wire import ascii_int, dumps
+from bot.sim.ws_trade import TradeGateway
 from bot.sim.wsconn import WsConnection
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,12 @@ class WsHub:
                 self.trade_subs[f"{category}:publicTrade.{symbol}"] = set()
         self.conns: set[WsConnection] = set()
         self.dcp = DcpGuard(exchange)
-        self.stats: dict[str, int] = {"ws_connections_total": 0, "ws_frames_received": 0}
+        self.stats: dict[str, int] = {
+            "ws_connections_total": 0,
+            "ws_frames_received": 0,
+            "internal_errors": 0,
+        }
+        self.trade: TradeGateway | None = None  # /v5/trade order entry, set by the server
         exchange.on_private = self.push_private
         exchange.on_trades = self.push_trades
 
@@ -92,7 +98,7 @@ class WsHub:
         # compress=False: frames are written pre-framed by WsConnection (no permessage-deflate).
         ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_FRAME_BYTES, compress=False)
         await ws.prepare(request)
-        private = channel == "private"
+        private = channel in ("private", "trade")
         idle_s = (
             self.config.private_idle_timeout_s if private else self.config.public_idle_timeout_s
         )
@@ -115,7 +121,11 @@ class WsHub:
                 conn.last_rx = time.monotonic()
                 self.stats["ws_frames_received"] += 1
                 if msg.type is WSMsgType.TEXT:
-                    self._on_text(conn, msg.data)
+                    try:
+                        self._on_text(conn, msg.data)
+                    except Exception:  # a bug must not take the socket down silently
+                        self.stats["internal_errors"] += 1
+                        logger.exception("ws %s: error handling a frame", conn.conn_id)
                 elif msg.type is WSMsgType.PING:
                     if not conn.stalled:
                         await ws.pong(msg.data)
@@ -132,6 +142,8 @@ class WsHub:
 
     def _drop(self, conn: WsConnection) -> None:
         self.conns.discard(conn)
+        if self.trade is not None:
+            self.trade.forget(conn)
         for topic in list(conn.topics):
             self._unsubscribe_topic(conn, topic)
         self._count_private_listeners()
@@ -152,6 +164,9 @@ class WsHub:
             return
         if not isinstance(message, dict):
             self._reply_error(conn, "", "error:invalid request")
+            return
+        if conn.channel == "trade" and self.trade is not None:
+            self.trade.on_message(conn, message)
             return
         op = message.get("op")
         req_id = message.get("req_id")
@@ -328,7 +343,7 @@ class WsHub:
     # --- faults and housekeeping -------------------------------------------------------------
 
     def drop_all(self) -> bool:
-        conns = [c for c in self.conns if c.channel in ("linear", "spot", "private")]
+        conns = list(self.conns)
         for conn in conns:
             conn.abort()
         return bool(conns)

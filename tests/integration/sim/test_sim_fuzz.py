@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,9 +14,10 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from simtools import API_KEY, SimThread, signed, wait_for
+from simtools import API_KEY, API_SECRET, SimThread, signed, wait_for
 from wsclient import run
 
+from bot.signing import sign_ws_auth
 from bot.sim.config import SimConfig
 
 pytestmark = pytest.mark.slow
@@ -210,15 +212,28 @@ frames = st.one_of(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    path=st.sampled_from(["/v5/public/linear", "/v5/public/spot", "/v5/private"]),
+    path=st.sampled_from(["/v5/public/linear", "/v5/public/spot", "/v5/private", "/v5/trade"]),
     messages=st.lists(st.one_of(frames, st.binary(max_size=20)), min_size=1, max_size=8),
+    authed=st.booleans(),
 )
-def test_malformed_ws_frames(server: SimThread, path: str, messages: list[str | bytes]) -> None:
+def test_malformed_ws_frames(
+    server: SimThread, path: str, messages: list[str | bytes], authed: bool
+) -> None:
     async def scenario() -> None:
         async with (
             aiohttp.ClientSession() as session,
             session.ws_connect(server.ws_url(path)) as ws,
         ):
+            if authed:  # reach the code behind auth too
+                expires = int(time.time() * 1000) + 10_000
+                await ws.send_str(
+                    json.dumps(
+                        {
+                            "op": "auth",
+                            "args": [API_KEY, expires, sign_ws_auth(API_SECRET, expires)],
+                        }
+                    )
+                )
             for message in messages:
                 if isinstance(message, bytes):
                     await ws.send_bytes(message)

@@ -286,3 +286,60 @@ def test_simulated_taker_flow_fills_a_resting_maker_order_with_rebate(sim_factor
     execution = run(scenario())
     assert execution["isMaker"] is True and execution["side"] == "Buy"
     assert float(execution["execFee"]) < 0 and execution["feeRate"] == "-0.00005"
+
+
+def test_trade_socket_order_entry(sim: SimThread) -> None:
+    def header() -> dict[str, str]:
+        return {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000)), "X-BAPI-RECV-WINDOW": "5000"}
+
+    order = {
+        "category": "linear",
+        "symbol": "BTCUSDT",
+        "side": "Buy",
+        "orderType": "Limit",
+        "qty": "0.001",
+        "price": "50000",
+        "timeInForce": "PostOnly",
+        "orderLinkId": "wt-1",
+    }
+
+    async def scenario() -> None:
+        ws = await RawWs.connect(sim.ws_url("/v5/trade"))
+        try:
+            await ws.send(
+                {"reqId": "r0", "header": header(), "op": "order.create", "args": [order]}
+            )
+            denied = await ws.recv()
+            assert (denied["reqId"], denied["retCode"]) == ("r0", 10003)
+            ok = await ws.auth(API_KEY, API_SECRET)
+            assert (ok["retCode"], ok["retMsg"], ok["op"]) == (0, "OK", "auth") and ok["connId"]
+            assert (await ws.auth(API_KEY, API_SECRET))["retCode"] == 20001
+            await ws.send(
+                {"reqId": "r1", "header": header(), "op": "order.create", "args": [order]}
+            )
+            created = await ws.recv()
+            assert created["retCode"] == 0 and created["data"]["orderLinkId"] == "wt-1"
+            assert created["header"]["X-Bapi-Limit"] and created["op"] == "order.create"
+            await ws.send(
+                {"reqId": "r1", "header": header(), "op": "order.cancel", "args": [order]}
+            )
+            assert (await ws.recv())["retCode"] == 20006
+            stale = {"X-BAPI-TIMESTAMP": "1", "X-BAPI-RECV-WINDOW": "5000"}
+            await ws.send({"reqId": "r2", "header": stale, "op": "order.cancel", "args": [order]})
+            assert (await ws.recv())["retCode"] == 10002
+            await ws.send(
+                {
+                    "reqId": "r3",
+                    "header": header(),
+                    "op": "order.cancel",
+                    "args": [{"category": "linear", "symbol": "BTCUSDT", "orderLinkId": "wt-1"}],
+                }
+            )
+            assert (await ws.recv())["retCode"] == 0
+            await ws.send({"reqId": "r4", "header": header(), "op": "order.nope", "args": [{}]})
+            assert (await ws.recv())["retCode"] == 10404
+        finally:
+            await ws.close()
+
+    run(scenario())
+    assert sim.stats()["orders_cancelled"] == 1
