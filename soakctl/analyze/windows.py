@@ -1,0 +1,147 @@
+"""Which window decides, and the words for the decision.
+
+:func:`decide` fits the steady window (everything after warm-up) and its recent parts, applies
+the conditions of the decision rule (``RULE``: 95 % for the steady window; 99 %, 15 minutes,
+outgrowing the earlier run, still growing and not given back for a recent part) and fills in
+the :class:`~soakctl.analyze.leak.LeakResult`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from soakctl.analyze.steps import MIN_BUCKETS, Buckets, shift_events, split_one_shift
+from soakctl.analyze.trend import SlopeFit, theil_sen
+
+if TYPE_CHECKING:
+    from soakctl.analyze.leak import LeakResult
+
+NO_LEAK_MIN_S = 600.0  # a shorter steady window can show a leak, not rule one out
+RECENT_MIN_S = 900.0  # a recent window must span 15 minutes to be judged alone
+RECENT_CONFIDENCE = 0.99  # five recent windows are five more chances: each must clear 99 %
+RECENT_WINDOWS = ((1.0, "steady"), (0.5, "recent half"), (1 / 3, "recent third"),
+                  (0.25, "recent quarter"), (1 / 6, "recent sixth"), (0.125, "recent eighth"))
+
+
+def fit_window(b: Buckets, floor: float, confidence: float = 0.95
+                ) -> tuple[SlopeFit, int] | None:
+    if b.t.size < MIN_BUCKETS:
+        return None
+    seg, shifts = split_one_shift(b, floor)
+    try:
+        return theil_sen(b.t, b.y, seg, confidence=confidence), shifts
+    except ValueError:
+        return None
+
+
+def still_growing(b: Buckets, floor: float, thr_s: float) -> bool:
+    """The later half of a recent window still grows above the threshold (point estimate).
+
+    A warm-up tail (after a late restart) decelerates; a leak does not.
+    """
+    later = b.t >= (float(b.t[0]) + float(b.t[-1])) / 2
+    part = fit_window(Buckets(b.t[later], b.y[later], b.seg[later]), floor)
+    return part is None or part[0].slope > thr_s
+
+
+def outgrows_earlier(b: Buckets, length_s: float, slope: float, floor: float,
+                      thr_s: float) -> bool:
+    """The recent rate beats every earlier stretch of the same length by the threshold.
+
+    Growth that started late does; a series that wanders (a random walk, drift) shows similar
+    rates in earlier stretches, so its recent rate is not evidence of a leak.
+    """
+    t0, t_end = float(b.t[0]), float(b.t[-1]) - length_s
+    start = t0
+    while start + length_s <= t_end + 1e-9:
+        m = (b.t >= start) & (b.t < start + length_s)
+        part = fit_window(Buckets(b.t[m], b.y[m], b.seg[m]), floor)
+        if part is not None and slope - part[0].slope <= thr_s:
+            return False
+        start += length_s
+    return True
+
+
+def given_back(b: Buckets, growth: float, floor: float) -> bool:
+    """True when one drop in ``b`` undoes at least half of ``growth``.
+
+    Growth that a single drop gives back (a GC or cache cycle longer than the data resolves)
+    is not sustained, however steep the ramp before it; a recent window is judged against the
+    drops of the whole steady window, since its ramp may be the rise of such a cycle.
+    """
+    for s in np.unique(b.seg):
+        y = b.y[b.seg == s]
+        if any(size < 0 and -size >= 0.5 * growth for _a, _at, size in shift_events(y, floor)):
+            return True
+    return False
+
+
+def decide(res: LeakResult, steady: Buckets, floor: float, width_s: float) -> LeakResult:
+    thr_s = res.threshold_per_h / 3600.0
+    full = fit_window(steady, floor)
+    if full is None:
+        res.reason = (f"only {steady.t.size} buckets of {width_s:.0f}s after warm-up; "
+                      f"need {MIN_BUCKETS} (run longer)")
+        return res
+    fit, shifts = full
+    chosen, name = fit, "steady"
+    res.level_shifts = shifts
+    gave_back = too_short = False
+    t_end = float(steady.t[-1])
+    span = t_end - float(steady.t[0])
+    for frac, label in RECENT_WINDOWS:
+        if frac < 1 and (frac * span < RECENT_MIN_S or (
+                res.period_s is not None and frac * span < 2 * res.period_s)):
+            continue  # a short window, or one under two cycles, would judge half a cycle
+        m = steady.t >= t_end - frac * span
+        window = Buckets(steady.t[m], steady.y[m], steady.seg[m])
+        part = (fit, shifts) if frac == 1 else fit_window(window, floor, RECENT_CONFIDENCE)
+        if part is None or part[0].lo <= thr_s:
+            continue
+        if frac < 1 and not (still_growing(window, floor, thr_s)
+                             and outgrows_earlier(steady, frac * span, part[0].slope, floor,
+                                                   thr_s)):
+            continue
+        if given_back(steady, part[0].slope * frac * span, floor):
+            gave_back = True
+            continue
+        res.status, chosen, name = "leak", part[0], label
+        break
+    else:
+        long_enough = span >= NO_LEAK_MIN_S
+        res.status = ("no_leak" if fit.hi < thr_s and not gave_back and long_enough
+                      else "inconclusive")
+        if fit.hi < thr_s and not long_enough:
+            too_short = True
+    res.window = name
+    res.slope_per_h = chosen.slope * 3600.0
+    res.ci_per_h = (chosen.lo * 3600.0, chosen.hi * 3600.0)
+    res.reason = reason(res, chosen, span if too_short else None)
+    if gave_back and res.status == "inconclusive":
+        res.reason += "; a single drop gives back half the growth: not sustained (a slow cycle?)"
+    res.fit = {"slope": chosen.slope, "lo": chosen.lo, "hi": chosen.hi,
+               "segments": [(a, b, chosen.intercepts[s]) for s, (a, b) in chosen.spans.items()
+                            if b > a]}
+    return res
+
+
+def reason(res: LeakResult, fit: SlopeFit, short_s: float | None = None) -> str:
+    assert res.slope_per_h is not None and res.ci_per_h is not None
+    k, u = res.scale, f" {res.unit}/h" if res.unit else "/h"
+    lo, hi = res.ci_per_h
+    band = (f"{res.slope_per_h * k:.3g}{u} (95 % CI {lo * k:.3g} to {hi * k:.3g}) "
+            f"over the {res.window} window")
+    limit = f"{res.threshold_per_h * k:g}{u}"
+    if res.status == "leak":
+        return f"growth {band} exceeds the threshold {limit}"
+    if res.status == "no_leak":
+        return f"growth {band} stays below the threshold {limit}"
+    if short_s is not None:
+        return (f"growth {band} is below the threshold {limit}, but {short_s:.0f} s of steady "
+                f"data cannot rule a leak out (that takes {NO_LEAK_MIN_S / 60:.0f} minutes)")
+    why = "too short or too noisy for this threshold"
+    if fit.inflation > 2:
+        why = f"strongly autocorrelated (slow cycles or drift; ×{fit.inflation:.1f} variance)"
+    return f"growth {band} straddles the threshold {limit}: data {why}"
