@@ -3,7 +3,8 @@
 Public API: :func:`analyze_path` (what ``soakctl analyze`` and ``soakctl run`` call) and
 :class:`Analysis` (its result). The package splits into ``loader`` (resources.jsonl ->
 columns), ``rundir`` (run.json, events, logs), ``trend`` (robust statistics), ``leak`` (the
-detector), ``stats``, ``criteria``, ``baseline`` and ``analysis`` (the orchestration).
+detector's pipeline) with ``steps`` (warm-up, level shifts) and ``windows`` (the decision),
+``stats``, ``criteria``, ``baseline`` and ``analysis`` (the orchestration).
 """
 
 from __future__ import annotations

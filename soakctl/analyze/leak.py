@@ -23,7 +23,8 @@ Steps, each robust to one failure mode of the least-squares slope:
    allocation that then stays flat), the window is split there like a restart; two or more
    jumps are a staircase and count as growth. Growth that a single drop gives back by half is
    not sustained (a cycle too long to remove).
-6. **Trend test**: Sen's CI, widened for the residuals' autocorrelation (see ``trend``).
+6. **Trend test**: Sen's CI, widened for the residuals' autocorrelation (see ``trend``);
+   which window decides is in ``windows``, warm-up and steps in ``steps``.
 """
 
 from __future__ import annotations
