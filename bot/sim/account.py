@@ -35,6 +35,7 @@ class Position:
     created_ms: int = 0
     updated_ms: int = 0
     seq: int = 0
+    last_closed: Decimal = ZERO  # qty the last fill closed (execution ``closedSize``)
 
     def apply(self, *, is_buy: bool, qty: Decimal, price: Decimal) -> Decimal:
         """Add a fill; returns the realised PnL of the part that reduced the position."""
@@ -43,8 +44,10 @@ class Position:
             total = abs(self.size) + qty
             self.avg_price = (self.avg_price * abs(self.size) + price * qty) / total
             self.size += delta
+            self.last_closed = ZERO
             return ZERO
         closing = min(abs(self.size), qty)
+        self.last_closed = closing
         direction = 1 if self.size > 0 else -1
         pnl = (price - self.avg_price) * closing * direction
         self.size += delta
@@ -125,7 +128,10 @@ class Account:
         quote, base = inst.quote_coin, inst.base_coin
         if inst.category is Category.LINEAR:
             fee = value * rate
-            pnl = self.position(inst).apply(is_buy=is_buy, qty=qty, price=price)
+            pos = self.position(inst)
+            pnl = pos.apply(is_buy=is_buy, qty=qty, price=price)
+            pos.cur_realised += pnl - fee  # Bybit's realised PnL includes fees
+            pos.cum_realised += pnl - fee
             self.cum_realised += pnl
             self.balances[quote] = self.balances.get(quote, ZERO) + pnl - fee
             return rate, fee, quote, pnl

@@ -354,6 +354,11 @@ class Exchange:
         else:
             order.status = Status.PARTIALLY_FILLED
         self.stats["executions"] += 1
+        closed = (
+            self.account.position(inst).last_closed
+            if inst.category is Category.LINEAR
+            else Decimal(0)
+        )
         execution = execution_wire(
             order,
             exec_id=self.new_id(),
@@ -364,6 +369,7 @@ class Exchange:
             fee=fee,
             fee_coin=fee_coin,
             pnl=pnl,
+            closed_qty=closed,
             mark=mark.mark(),
             now_ms=now,
             seq=self._exec_seq,

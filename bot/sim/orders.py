@@ -169,6 +169,7 @@ def execution_wire(
     fee: Decimal,
     fee_coin: str,
     pnl: Decimal,
+    closed_qty: Decimal,
     mark: Decimal,
     now_ms: int,
     seq: int,
@@ -178,7 +179,7 @@ def execution_wire(
     return {
         "category": inst.category.value,
         "symbol": inst.symbol,
-        "closedSize": "0",
+        "closedSize": dec_str(closed_qty),
         "execFee": dec_str(fee),
         "execId": exec_id,
         "execPrice": inst.price_str(ticks),

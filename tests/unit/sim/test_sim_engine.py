@@ -236,3 +236,30 @@ def test_market_step_is_deterministic_given_seed(clock: FakeClock) -> None:
         ]
 
     assert run() == run()
+
+
+def test_amending_post_only_across_the_book_cancels_it(exchange: Exchange) -> None:
+    events = Events(exchange)
+    bid, ask = best(exchange)
+    order = exchange.place(req(exchange, side="Buy", price=str(bid - 10), timeInForce="PostOnly"))
+    market = exchange.markets[(Category.LINEAR, "BTCUSDT")]
+    exchange.amend(order, lots=None, price_ticks=market.inst.to_ticks(ask))
+    last = events.of("order")[-1]
+    assert (last["orderStatus"], last["rejectReason"]) == (
+        "Cancelled",
+        "EC_PostOnlyWillTakeLiquidity",
+    )
+    assert exchange.open_count == 0 and events.of("execution") == []
+
+
+def test_closing_fill_reports_closed_size_and_realised_pnl(exchange: Exchange) -> None:
+    events = Events(exchange)
+    exchange.place(req(exchange, side="Buy", orderType="Market", qty="0.004"))
+    exchange.place(req(exchange, side="Sell", orderType="Market", qty="0.006"))
+    sells = [e for e in events.of("execution") if e["side"] == "Sell"]
+    assert sum(Decimal(e["closedSize"]) for e in sells) == Decimal("0.004")
+    position = events.of("position")[-1]
+    assert (position["side"], position["size"]) == ("Sell", "0.002")
+    fees = sum(Decimal(e["execFee"]) for e in events.of("execution"))
+    pnl = sum(Decimal(e["execPnl"]) for e in events.of("execution"))
+    assert Decimal(position["cumRealisedPnl"]) == pnl - fees
