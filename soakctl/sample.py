@@ -45,6 +45,7 @@ class ProcessTreeSampler:
         self._prev_mono: float | None = None
         self._start_mono = self._clock.monotonic()
         self._count = 0
+        self._own_pid = os.getpid()
         self._prev_sys = reader.sys_cpu_times()
 
     def sample(self) -> dict[str, Any]:
@@ -94,7 +95,8 @@ class ProcessTreeSampler:
             cpu_percent=round(cpu_percent, 2),
             num_threads=sum(r.num_threads for r in live),
             num_fds=num_fds,
-            zombies=len(readings) - len(live),
+            # A zombie whose parent is soakctl is ours to reap on the next tick, not a leak.
+            zombies=sum(1 for r in readings if r.zombie and r.ppid != self._own_pid),
             io_read_bytes=io_read,
             io_write_bytes=io_write,
             sys_cpu_percent=self._sys_cpu_percent(),
