@@ -19,6 +19,20 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 logger = logging.getLogger(__name__)
 
+_FINE_BUCKETS_S = (
+    0.0001,
+    0.00025,
+    0.0005,
+    0.00075,
+    0.001,
+    0.0015,
+    0.002,
+    0.003,
+    0.005,
+    0.01,
+    0.025,
+    0.1,
+)
 _LATENCY_BUCKETS_S = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -69,7 +83,7 @@ class BotMetrics:
         self.tick_to_order = Histogram(
             "mmbot_tick_to_order_seconds",
             "Book message received to order request sent",
-            buckets=_LATENCY_BUCKETS_S,
+            buckets=_FINE_BUCKETS_S,
             registry=r,
         )
         # --- orders, fills, risk --------------------------------------------------------

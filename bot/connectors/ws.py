@@ -171,6 +171,9 @@ class WsStream:
                 self.last_message_s = now_s
                 self._m_messages.inc()
                 self.on_message(orjson.loads(frame), now_s)
+                # Let what the hook started (order requests) run before the next frame, which
+                # may already be buffered (recv would then return without yielding).
+                await asyncio.sleep(0)
         finally:
             closer.cancel()
             pinger.cancel()
