@@ -140,7 +140,7 @@ def _check_object(path: Path, lineno: int, obj: dict[str, Any]) -> None:
 
 
 def _fast_objects(batch: _Batch) -> list[dict[str, Any]] | None:
-    lines = [ln for ln in batch.lines if ln]
+    lines = list(filter(None, batch.lines))
     try:
         objs = list(map(orjson.loads, lines))
     except orjson.JSONDecodeError:
@@ -239,22 +239,23 @@ def _uniform_columns(
 ) -> dict[str, np.ndarray] | None:
     """Fast path for the common batch where every object has the same keys (one writer).
 
-    ``itemgetter`` pulls all fields of a row in C and numpy converts the rows at once; None
-    sends the batch to the general path (mixed keys, strings, nested values).
+    ``objs`` are all dicts (the callers checked). ``itemgetter`` pulls all fields of a row in C
+    and numpy converts the rows at once; None sends the batch to the general path (mixed keys,
+    strings, nested values).
     """
-    first = objs[0] if objs else None
-    if not isinstance(first, dict):
+    if not objs:
         return None
+    first = objs[0]
     keys = [k for k in first if (known is None or k in known)]
     if len(keys) < 2:
         return None
     others = [k for k in first if k not in keys]
     try:
         # Same size and every key of the first row present: the same key set on every row.
-        if set(map(type, objs)) != {dict} or len(set(map(len, objs))) != 1:
+        if len(set(map(len, objs))) != 1:
             return None
-        if others:
-            list(map(itemgetter(*others), objs))
+        if not all(all(map(dict.__contains__, objs, repeat(k))) for k in others):
+            return None
         rows = list(map(itemgetter(*keys), objs))
     except (KeyError, TypeError):
         return None
