@@ -105,7 +105,7 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
         return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
 
     def cancel(params: dict[str, Any]) -> Any:
-        inst, order_id, link_id = validate.target(exchange, params, "cancel")
+        inst, order_id, link_id = validate.target(exchange, params)
         order = exchange.cancel(inst, order_id, link_id)
         return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
 

@@ -193,7 +193,7 @@ def _check_value(
         raise ApiError(wire.BALANCE_LINEAR)
 
 
-def target(exchange: Exchange, params: dict[str, Any], action: str) -> tuple[Instrument, str, str]:
+def target(exchange: Exchange, params: dict[str, Any]) -> tuple[Instrument, str, str]:
     """Instrument and ``(orderId, orderLinkId)`` of a cancel or amend; one id is required."""
     _, inst = instrument(exchange, params)
     assert inst is not None
@@ -201,12 +201,11 @@ def target(exchange: Exchange, params: dict[str, Any], action: str) -> tuple[Ins
     link_id = text(params, "orderLinkId")
     if not order_id and not link_id:
         raise params_error("OrderId or orderLinkId is required")
-    del action
     return inst, order_id, link_id
 
 
 def parse_amend(exchange: Exchange, params: dict[str, Any]) -> tuple[Order, int | None, int | None]:
-    inst, order_id, link_id = target(exchange, params, "replace")
+    inst, order_id, link_id = target(exchange, params)
     order = exchange.find(inst, order_id, link_id)
     if order is None or not order.is_open:
         if inst.category is Category.SPOT:
