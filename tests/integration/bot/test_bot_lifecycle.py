@@ -152,3 +152,31 @@ def test_sigterm_with_the_exchange_gone_exits_within_the_bound(sim_factory, bot_
     assert any(
         "orders" in line.get("msg", "") and line.get("level") == "ERROR" for line in bot.log_lines()
     )
+
+
+def test_refused_credentials_stop_the_bot_without_leaking_them(
+    sim_factory, mmbot_bin: str, clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    import subprocess
+
+    sim = sim_factory()
+    key, _ = sim.secret_values()
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "bybit_api_key").write_text(key + "\n")  # the venue echoes it back in 10004
+    (wrong / "bybit_api_secret").write_text("not-the-right-secret-value\n")
+    env = dict(
+        clean_env,
+        MMBOT_REST_URL=sim.rest_url,
+        MMBOT_CREDENTIALS_DIR=str(wrong),
+        MMBOT_WS_PUBLIC_URL=str(sim.urls["ws_public_url"]),
+        MMBOT_WS_PRIVATE_URL=str(sim.urls["ws_private_url"]),
+        MMBOT_METRICS_PORT="0",
+    )
+    result = subprocess.run(
+        [mmbot_bin, "run"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1
+    assert "credentials refused" in result.stderr
+    assert key not in result.stderr + result.stdout
+    assert "not-the-right-secret-value" not in result.stderr + result.stdout
