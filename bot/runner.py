@@ -83,7 +83,7 @@ class Bot:
     # ---- control ------------------------------------------------------------------------
     def request_stop(self, reason: str, exit_code: int = 0) -> None:
         if not self.stop.is_set():
-            logger.info("stopping: %s", reason)
+            logger.log(logging.ERROR if exit_code else logging.INFO, "stopping: %s", reason)
             self.stop_reason, self.exit_code = reason, exit_code
             self.stop.set()
 
