@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("simulator")
 FAULT_CHECK_S = 0.05
+# aiohttp's HTTP parser answers over-long request lines and headers itself (400 text/plain,
+# before any handler): raise its limits so real and silly-but-plausible requests reach the
+# dispatcher and get a Bybit-style error body instead.
+PARSER_LIMITS: dict[str, Any] = {"max_line_size": 65536, "max_field_size": 65536}
 
 
 @dataclass(slots=True)
@@ -253,7 +257,9 @@ async def serve(
 ) -> None:
     """Run until ``stop`` is set; the ready file appears once the port accepts connections."""
     app = build_app(config, keys, faults=faults)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=2.0, **PARSER_LIMITS
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port, reuse_address=True)

@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.signing import sign_rest
 from bot.sim.config import SimConfig
 from bot.sim.faults import FaultState
-from bot.sim.server import SIM_KEY, Simulator, build_app
+from bot.sim.server import PARSER_LIMITS, SIM_KEY, Simulator, build_app
 
 API_KEY = "testkey0001"
 API_SECRET = "testsecret-0001-abcdef"
@@ -60,7 +60,9 @@ class SimThread:
         self._stop = asyncio.Event()
         app = build_app(self.config, {API_KEY: API_SECRET}, faults=self.fault_state)
         self.sim = app[SIM_KEY]
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=1.0, **PARSER_LIMITS
+        )
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
