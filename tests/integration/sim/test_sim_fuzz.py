@@ -1,5 +1,8 @@
 """Property tests: malformed REST requests and WebSocket frames never produce a 500, an HTML
-page, a crash or a leaked task; the simulator keeps serving afterwards."""
+page, a crash or a leaked task; the simulator keeps serving afterwards.
+
+Examples are derandomized so CI is reproducible; explore more locally with
+``--hypothesis-seed=N`` after raising ``max_examples`` (1,500 / 500 ran clean)."""
 
 from __future__ import annotations
 
@@ -118,7 +121,10 @@ def check_reply(reply: requests.Response) -> None:
 
 
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     path=st.sampled_from(PATHS),
@@ -209,7 +215,10 @@ frames = st.one_of(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     path=st.sampled_from(["/v5/public/linear", "/v5/public/spot", "/v5/private", "/v5/trade"]),
