@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -30,11 +29,13 @@ from bot.connectors.errors import (
     ServerBusyError,
     TransportError,
 )
-from bot.connectors.rest import BybitRest, paged_list
+from bot.connectors.rest import BybitRest
 from bot.instrument import Instrument
+from bot.ledger import Ledger
 from bot.metrics import BotMetrics
 from bot.risk import RiskManager
 from bot.strategy import Action, Amend, Create, LiveQuote, Side
+from bot.venue import Venue
 
 logger = logging.getLogger(__name__)
 
@@ -71,21 +72,6 @@ class TrackedOrder:
     busy: bool = False
 
 
-@dataclass(slots=True)
-class Ledger:
-    """Fills summed: signed position (base) and cash (quote, fees and rebates included)."""
-
-    position: Decimal = Decimal(0)
-    cash: Decimal = Decimal(0)
-    rebates: Decimal = Decimal(0)
-    fees: Decimal = Decimal(0)
-    fills: int = 0
-    seen: deque[str] = field(default_factory=lambda: deque(maxlen=4096))
-
-    def pnl(self, mid: Decimal) -> Decimal:
-        return self.cash + self.position * mid
-
-
 class OrderManager:
     def __init__(
         self,
@@ -109,6 +95,7 @@ class OrderManager:
         self.prefix = f"mm{secrets.token_hex(3)}"
         self._next_id = 0
         self.started_ms = rest.now_ms()
+        self.venue = Venue(rest, self.symbol, category, clock)
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- views ----------------------------------------------------------------------------
@@ -313,53 +300,31 @@ class OrderManager:
             order.qty = Decimal(str(item.get("qty", order.qty)))
 
     def on_execution(self, items: list[dict[str, Any]]) -> None:
-        ledger = self.ledger
         for item in items:
-            exec_id = str(item.get("execId", ""))
-            if item.get("symbol") != self.symbol or item.get("execType", "Trade") != "Trade":
+            if item.get("symbol") != self.symbol:
                 continue
-            if exec_id in ledger.seen:
+            fill = self.ledger.apply_execution(item)
+            if fill is None:
                 continue
-            ledger.seen.append(exec_id)
-            qty = Decimal(str(item["execQty"]))
-            price = Decimal(str(item["execPrice"]))
-            fee = Decimal(str(item.get("execFee") or "0"))
-            sign = 1 if item.get("side") == "Buy" else -1
-            ledger.position += sign * qty
-            ledger.cash -= sign * qty * price + fee
-            ledger.fills += 1
-            if fee < 0:
-                ledger.rebates -= fee
-                self.metrics.rebates.inc(float(-fee))
+            if fill.fee < 0:
+                self.metrics.rebates.inc(float(-fill.fee))
             else:
-                ledger.fees += fee
-                self.metrics.fees.inc(float(fee))
-            maker = "maker" if item.get("isMaker") else "taker"
-            self.metrics.fills.labels(side=str(item.get("side")), liquidity=maker).inc()
-            self.metrics.filled_qty.labels(side=str(item.get("side"))).inc(float(qty))
+                self.metrics.fees.inc(float(fill.fee))
+            liquidity = "maker" if fill.maker else "taker"
+            self.metrics.fills.labels(side=fill.side, liquidity=liquidity).inc()
+            self.metrics.filled_qty.labels(side=fill.side).inc(float(fill.qty))
         self._publish()
 
     def on_position(self, items: list[dict[str, Any]]) -> None:
         for item in items:
             if item.get("symbol") == self.symbol:
-                self._set_position(item)
+                self.ledger.set_position(item)
         self._publish()
 
-    def _set_position(self, item: dict[str, Any]) -> None:
-        size = Decimal(str(item.get("size") or "0"))
-        self.ledger.position = -size if item.get("side") == "Sell" else size
-
     # ---- reconciliation -------------------------------------------------------------------
-    def _query(self) -> dict[str, Any]:
-        return {"category": self.category, "symbol": self.symbol}
-
     async def _cancel_stray(self, order_id: str, link_id: str) -> None:
-        body = {
-            **self._query(),
-            **({"orderId": order_id} if order_id else {"orderLinkId": link_id}),
-        }
         try:
-            await self.rest.post("/v5/order/cancel", body, safe=True)
+            await self.venue.cancel(order_id=order_id, link_id=link_id)
             self.metrics.reconciliations.labels(outcome="stray_cancelled").inc()
         except ExchangeError as exc:
             logger.warning("cancel of stray order failed: %s", exc)
@@ -375,15 +340,12 @@ class OrderManager:
             if not due or order.busy:
                 continue
             try:
-                page = await self.rest.get(
-                    "/v5/order/realtime", {**self._query(), "orderLinkId": order.link_id}
-                )
+                found = await self.venue.order(order.link_id)
             except ExchangeError as exc:
                 logger.info("reconcile of %s deferred: %s", order.link_id, exc)
                 return
-            found = [i for i in page.get("list") or [] if i.get("orderLinkId") == order.link_id]
-            if found:
-                self._apply_order(found[0], from_stream=False)
+            if found is not None:
+                self._apply_order(found, from_stream=False)
                 self.metrics.reconciliations.labels(outcome="found").inc()
             elif order.order_id or now - order.since_s > NOT_FOUND_GRACE_S:
                 self.orders.pop(order.link_id, None)
@@ -391,15 +353,12 @@ class OrderManager:
         self._publish()
 
     async def open_on_venue(self) -> list[dict[str, Any]]:
-        items = await paged_list(
-            self.rest, "/v5/order/realtime", {**self._query(), "openOnly": 0, "limit": 50}
-        )
-        return [i for i in items if i.get("orderStatus") in _WIRE_OPEN]
+        return await self.venue.open_orders()
 
     async def poll(self) -> None:
         """REST view of open orders, fills and position (the private stream went quiet or
         reconnected: what happened meanwhile is fetched, not assumed)."""
-        venue = await self.open_on_venue()
+        venue = await self.venue.open_orders()
         on_venue = {str(i.get("orderLinkId", "")) for i in venue}
         for item in venue:
             self._apply_order(item, from_stream=True)  # strays get cancelled
@@ -407,52 +366,25 @@ class OrderManager:
         for order in self.orders.values():
             if order.link_id not in on_venue and not order.busy and now - order.since_s > 1:
                 order.state = OrderState.UNKNOWN
-        await self.sync_executions()
+        # Fills the stream may have missed; the ledger skips execIds it has seen.
+        self.on_execution(await self.venue.executions_since(self.started_ms))
         await self.sync_position()
-
-    async def sync_executions(self) -> None:
-        """Fills of this run the stream may have missed (a reconnect), from REST; the ledger
-        skips execIds it has seen, and ignores fills from before this process started."""
-        page = await self.rest.get(
-            "/v5/execution/list", {**self._query(), "startTime": self.started_ms, "limit": 100}
-        )
-        items = [
-            i for i in page.get("list") or [] if int(i.get("execTime") or 0) >= self.started_ms
-        ]
-        items.sort(key=lambda i: int(i.get("execTime") or 0))
-        self.on_execution(items)
 
     async def sync_position(self, *, initial: bool = False) -> None:
         """Position from REST; ``initial`` also books the inherited position at its average
         price, so PnL (and the drawdown kill switch) starts at that position's unrealised PnL."""
-        page = await self.rest.get("/v5/position/list", self._query())
-        for item in page.get("list") or []:
-            if item.get("symbol") == self.symbol:
-                self._set_position(item)
-                if initial:
-                    avg = Decimal(str(item.get("avgPrice") or item.get("entryPrice") or "0"))
-                    self.ledger.cash = -self.ledger.position * avg
+        item = await self.venue.position()
+        if item is not None:
+            self.ledger.set_position(item)
+            if initial:
+                avg = Decimal(str(item.get("avgPrice") or item.get("entryPrice") or "0"))
+                self.ledger.cash = -self.ledger.position * avg
         self._publish()
 
     async def cancel_all(self, timeout_s: float) -> int:
-        """Cancel every open order on the symbol and poll until none remain.
-
-        Returns how many were still open at the deadline, or -1 if the venue never answered.
-        """
-        deadline = self.clock.monotonic() + timeout_s
-        remaining = -1
-        while self.clock.monotonic() < deadline:
-            try:
-                await self.rest.post("/v5/order/cancel-all", self._query(), safe=True)
-                await asyncio.sleep(0.2)
-                remaining = len(await self.open_on_venue())
-            except ExchangeError as exc:
-                logger.warning("cancel-all: %s", exc)
-                await asyncio.sleep(0.5)
-                continue
-            if remaining == 0:
-                self.orders.clear()
-                self._publish()
-                return 0
-            await asyncio.sleep(0.5)
+        """Cancel every open order on the symbol and confirm; see :meth:`Venue.cancel_all`."""
+        remaining = await self.venue.cancel_all(timeout_s)
+        if remaining == 0:
+            self.orders.clear()
+            self._publish()
         return remaining

@@ -99,46 +99,23 @@ def run(
     raise typer.Exit(code)
 
 
+_ORDER_FIELDS = ("orderId", "orderLinkId", "side", "price", "qty", "orderStatus", "timeInForce")
+
+
 async def _orders(cfg: BotConfig, creds: Credentials, cancel_all: bool) -> list[dict[str, str]]:
     from bot.clock import SystemClock
-    from bot.instrument import Instrument
-    from bot.orders import OrderManager
-    from bot.risk import RiskManager
+    from bot.venue import Venue
 
-    metrics = BotMetrics(cfg.exchange.name)
     ex = cfg.exchange
+    metrics = BotMetrics(ex.name)
     async with BybitRest(
         ex.rest_url, creds, cfg.http, metrics, recv_window_ms=ex.recv_window_ms
     ) as rest:
         await rest.sync_time()
-        stub = Instrument.from_wire(
-            {
-                "symbol": ex.symbol,
-                "priceFilter": {"tickSize": "0.01"},
-                "lotSizeFilter": {"qtyStep": "0.001", "minOrderQty": "0", "maxOrderQty": "1"},
-            }
-        )
-        clock = SystemClock()
-        manager = OrderManager(
-            rest, stub, metrics, RiskManager(cfg.risk, clock), clock, category=ex.category
-        )
+        venue = Venue(rest, ex.symbol, ex.category, SystemClock())
         if cancel_all:
-            await manager.cancel_all(20.0)
-        return [
-            {
-                k: str(o.get(k, ""))
-                for k in (
-                    "orderId",
-                    "orderLinkId",
-                    "side",
-                    "price",
-                    "qty",
-                    "orderStatus",
-                    "timeInForce",
-                )
-            }
-            for o in await manager.open_on_venue()
-        ]
+            await venue.cancel_all(20.0)
+        return [{k: str(o.get(k, "")) for k in _ORDER_FIELDS} for o in await venue.open_orders()]
 
 
 def orders(

@@ -11,7 +11,7 @@ from bot.book import OrderBook
 from bot.clock import FakeClock
 from bot.config import BotConfig
 from bot.instrument import Instrument
-from bot.orders import Ledger
+from bot.ledger import Ledger
 from bot.runner import Bot
 from bot.secrets import Credentials, Secret
 from bot.strategy import Action, Cancel, Create, LiveQuote, QuoteDecider, Side
