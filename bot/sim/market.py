@@ -93,19 +93,32 @@ class SymbolMarket:
         levels = self.book_levels
         self._trim(is_bid=True, keep_low=self._price(True, levels - 1), keep_high=bid_top)
         self._trim(is_bid=False, keep_low=ask_top, keep_high=self._price(False, levels - 1))
-        # Holes appear near the touch (takers) and at the edges the mid moved away from; the
-        # deep band only needs the occasional full pass.
-        full = self._refreshes % FULL_EVERY == 0
+        # Holes appear near the touch (takers) and where the mid moved; the deep band is
+        # re-checked a rotating slice per step, so every step costs about the same (no
+        # periodic full pass stalling the event loop).
         step = self.inst.level_spacing_ticks
-        moved_levels = abs(bid_top - self._last_bid) // step + 1
+        moved = abs(bid_top - self._last_bid) // step + 1
+        near = min(levels, NEAR_LEVELS + moved)
+        chunk = -(-levels // FULL_EVERY)
+        if self._refreshes == 0:
+            indices: Iterable[int] = range(levels)
+        else:
+            deep = (self._refreshes % FULL_EVERY) * chunk
+            far = max(near, levels - moved)  # the edge the band just extended to
+            indices = sorted(
+                {
+                    *range(near),
+                    *range(max(near, deep), min(levels, deep + chunk)),
+                    *range(far, levels),
+                }
+            )
         self._refreshes += 1
         self._last_bid = bid_top
-        scan = levels if full else min(levels, NEAR_LEVELS + moved_levels)
         for is_bid in (True, False):
             side = self.book.side(is_bid=is_bid)
             first = self._price(is_bid, 1)
             direction = -step if is_bid else step
-            for index in range(scan):
+            for index in indices:
                 ticks = (
                     (bid_top if is_bid else ask_top)
                     if index == 0
