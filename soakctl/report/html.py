@@ -74,11 +74,11 @@ def _header(data: dict[str, Any]) -> str:
     reasons = "".join(f"<li>{_e(r)}</li>" for r in data["reasons"])
     return (f'<div class="card"><h1>soakctl report <span class="badge {verdict}">'
             f"{verdict.upper()}</span></h1><ul>{reasons}</ul>"
-            f'<p>RSS leak analysis: <span class="{leak["status"]}">{_e(leak["status"])}</span>, '
-            f'{_num(leak["slope_mib_per_hour"])} MiB/h (95 % CI '
-            f'{_num(leak["ci_mib_per_hour"][0])} to {_num(leak["ci_mib_per_hour"][1])}; '
-            f'threshold {_num(leak["threshold_mib_per_hour"])} MiB/h; warm-up '
-            f'{leak["warmup_s"]:.0f} s excluded). {_e(leak["reason"])}.</p>'
+            f'<p>RSS leak analysis: <span class="{leak["status"]}">{_e(leak["status"])}</span>: '
+            f'{_e(leak["reason"])} (warm-up {leak["warmup_s"]:.0f} s excluded; '
+            f'buckets of {leak["bucket_s"]:.0f} s'
+            + (f', cycle of {leak["period_s"]:.0f} s removed' if leak["period_s"] else "")
+            + ').</p>'
             f'<p class="rule">Decision rule: {_e(RULE)}</p></div>')
 
 
@@ -100,13 +100,13 @@ def _events(analysis: Analysis) -> list[tuple[float, str, str]]:
 
 
 def _chart(analysis: Analysis, title: str, unit: str, series: list[tuple[str, str, float]],
-           ) -> TimeChart | None:
+           max_points: int = 600) -> TimeChart | None:
     ts = analysis.samples.columns["ts"]
     chart = TimeChart(title=title, y_label=unit, t0_s=float(ts[0]), t1_s=float(ts[-1]))
     drawn = 0
     for i, (name, label, scale) in enumerate(series):
         col = analysis.samples.series(name)
-        env = envelope(ts, col) if col is not None else None
+        env = envelope(ts, col, max_points) if col is not None else None
         if env is None:
             continue
         color = PALETTE[i % len(PALETTE)]
@@ -121,10 +121,15 @@ def _chart(analysis: Analysis, title: str, unit: str, series: list[tuple[str, st
 
 
 def _rss_chart(analysis: Analysis) -> str:
-    chart = _chart(analysis, "RSS of the process tree (median per bucket, min–max shaded)",
-                   "MiB", [("rss_bytes", "RSS", 1 / MIB)])
-    assert chart is not None
     leak = analysis.leak
+    ts = analysis.samples.columns["ts"]
+    cycles = (float(ts[-1] - ts[0]) / leak.period_s) if leak.period_s else 0.0
+    # Buckets of whole cycles when a GC cycle was found: the median line then shows the trend
+    # instead of a moiré of the sawtooth against the bucket grid.
+    points = int(cycles) if 60 <= cycles <= 600 else 600
+    chart = _chart(analysis, "RSS of the process tree (median per bucket, min–max shaded)",
+                   "MiB", [("rss_bytes", "RSS", 1 / MIB)], points)
+    assert chart is not None
     for i, (t_a, t_b) in enumerate(leak.warmups):
         chart.span(t_a, t_b, "#d97706", "warm-up (excluded)" if i == 0 else "")
     fit = leak.fit
