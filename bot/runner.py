@@ -109,7 +109,16 @@ class Bot:
         server = MetricsServer(
             self.metrics, self.health, self.cfg.metrics.host, self.cfg.metrics.port
         )
-        await server.start()
+        try:
+            await server.start()
+        except OSError as exc:
+            logger.error(
+                "cannot serve metrics on %s:%d: %s",
+                self.cfg.metrics.host,
+                self.cfg.metrics.port,
+                exc.strerror,
+            )
+            return 1
         try:
             async with BybitRest(
                 self.cfg.exchange.rest_url,
