@@ -105,6 +105,9 @@ def sim(
         float, typer.Option(help="Close silent public sockets.", min=1)
     ] = 60.0,
     rate_limits: Annotated[bool, typer.Option(help="Enforce Bybit's per-endpoint limits.")] = True,
+    auth_error_status: Annotated[
+        int, typer.Option(help="HTTP status of 10003/10004 answers (Bybit: 200, or 401).")
+    ] = 200,
     level1_repush_s: Annotated[
         float, typer.Option(help="Re-push an unchanged level-1 book after this long.", min=0.0001)
     ] = 3.0,
@@ -114,6 +117,8 @@ def sim(
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
 ) -> None:
     """Run the local Bybit v5 exchange simulator (REST + WebSockets on one port)."""
+    if auth_error_status not in (200, 401):
+        raise _fail(f"--auth-error-status: 200 or 401, got {auth_error_status}")
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise _fail(f"--log-level: unknown level {log_level!r}")
     _configure_logging(log_level)
@@ -135,6 +140,7 @@ def sim(
         rate_limits=rate_limits,
         ghost_hold_s=ghost_hold_s,
         level1_repush_s=level1_repush_s,
+        auth_error_http_status=auth_error_status,
     )
     try:
         keys, source = _credentials(credentials_dir)

@@ -33,6 +33,7 @@ class SimConfig(BaseModel):
     private_idle_timeout_s: float = Field(default=600.0, gt=0)
     ws_max_queue: int = Field(default=20_000, ge=10)  # slow consumer cut-off (frames queued)
     rate_limits: bool = True  # enforce Bybit's per-endpoint limits (10006)
+    auth_error_http_status: int = Field(default=200, ge=200, le=499)  # 401 like some captures
     ghost_hold_s: float = Field(default=10.0, ge=0)  # a ghost reply is held this long, then cut
     cancel_race_window_ms: float = Field(default=50.0, ge=0)  # cancel-after-fill → double Filled
     closed_order_history: int = Field(default=5_000, ge=10)

@@ -28,6 +28,8 @@ from bot.sim.wire import ApiError, envelope
 logger = logging.getLogger(__name__)
 
 Endpoint = Callable[[dict[str, Any]], Any]
+# Bybit documents HTTP 401 for these; most captures show 200 + body (bybit-v5.md §2).
+AUTH_CODES = frozenset({wire.INVALID_KEY, wire.SIGN_ERROR})
 
 
 class GhostReply(Exception):
@@ -45,12 +47,14 @@ class RestApi:
         *,
         rate_limits: bool,
         ghost_hold_s: float,
+        auth_error_http_status: int = 200,
     ) -> None:
         self.exchange = exchange
         self.auth = auth
         self.faults = faults
         self.limiter = RateLimiter(enforce=rate_limits)
         self.ghost_hold_s = ghost_hold_s
+        self.auth_error_http_status = auth_error_http_status
         self.routes: dict[tuple[str, str], tuple[Endpoint, bool]] = {}
         self.stats: Counter[str] = Counter()
         self._trace_ids = itertools.count(1)
@@ -125,8 +129,9 @@ class RestApi:
             result = fn(params)
         except ApiError as err:
             self.stats[f"ret_{err.code}"] += 1
+            status = self.auth_error_http_status if err.code in AUTH_CODES else 200
             return self._response(
-                envelope({}, now, code=err.code, message=err.message), now, limit, err.code
+                envelope({}, now, code=err.code, message=err.message), now, limit, err.code, status
             )
         except GhostReply:
             return await self._ghost(request)

@@ -198,6 +198,7 @@ def build_app(
         fault_state,
         rate_limits=config.rate_limits,
         ghost_hold_s=config.ghost_hold_s,
+        auth_error_http_status=config.auth_error_http_status,
     )
     hub = WsHub(exchange, auth, config)
     endpoints.register(rest, exchange, hub.dcp.window_s)

@@ -58,6 +58,13 @@ def test_auth_failures(sim: SimThread) -> None:
     )
 
 
+def test_auth_errors_can_be_http_401(sim_factory: Any) -> None:
+    server = sim_factory(auth_error_http_status=401)
+    reply = signed(server, "POST", "/v5/order/create", ORDER, secret="wrong")
+    assert reply.status_code == 401 and body(reply)["retCode"] == 10004
+    assert signed(server, "POST", "/v5/order/create", ORDER).status_code == 200
+
+
 def test_signature_is_checked_on_raw_bytes(sim: SimThread) -> None:
     # Hummingbot-style: URL-encoded, unsorted query; a body with unusual spacing.
     query = urlencode({"symbol": "BTCUSDT", "category": "linear", "coin": "USDT,USDC"})
