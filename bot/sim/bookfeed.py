@@ -73,8 +73,8 @@ class BookFeed:
                 "ts": self.clock.now_ms(),
                 "data": {
                     "s": inst.symbol,
-                    "b": [[inst.price_str(p), inst.qty_str(q)] for p, q in bids],
-                    "a": [[inst.price_str(p), inst.qty_str(q)] for p, q in asks],
+                    "b": [[inst.price_str(p), inst.qty_str(q) if q else "0"] for p, q in bids],
+                    "a": [[inst.price_str(p), inst.qty_str(q) if q else "0"] for p, q in asks],
                     "u": topic.u,
                     "seq": topic.market.seq,
                 },

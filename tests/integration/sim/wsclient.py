@@ -82,7 +82,8 @@ class LocalBook:
             assert data["u"] == self.u + 1, f"u jumped {self.u} -> {data['u']}"
             for side, levels in ((self.bids, data["b"]), (self.asks, data["a"])):
                 for price, qty in levels:
-                    if qty == "0" or float(qty) == 0:
+                    if float(qty) == 0:
+                        assert qty == "0", f"delete must be sent as '0', got {qty!r}"
                         assert price in side, f"delete of absent level {price}"
                         del side[price]
                     else:
