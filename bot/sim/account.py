@@ -17,6 +17,7 @@ from bot.sim.instruments import Category, Instrument
 
 ZERO = Decimal(0)
 EXECUTION_HISTORY = 10_000
+PRICE_DP = Decimal("0.00000001")
 
 
 def dec_str(value: Decimal) -> str:
@@ -62,6 +63,7 @@ class Position:
         side = "" if self.size == 0 else ("Buy" if self.size > 0 else "Sell")
         value = abs(self.size) * self.avg_price
         upl = (mark - self.avg_price) * self.size if self.size else ZERO
+        avg = self.avg_price.quantize(PRICE_DP)  # Bybit shows 8 decimals ("27464.50441675")
         wire: dict[str, Any] = {
             "category": "linear",
             "symbol": inst.symbol,
@@ -90,13 +92,13 @@ class Position:
             "adlRankIndicator": 0 if self.size == 0 else 2,
             "isReduceOnly": False,
             "tpslMode": "Full",
-            "breakEvenPrice": dec_str(self.avg_price),
+            "breakEvenPrice": dec_str(avg),
             "sessionAvgPrice": "",
             "createdTime": str(self.created_ms),
             "updatedTime": str(self.updated_ms),
             "seq": self.seq,
         }
-        wire["entryPrice" if ws else "avgPrice"] = dec_str(self.avg_price)
+        wire["entryPrice" if ws else "avgPrice"] = dec_str(avg)
         return wire
 
 

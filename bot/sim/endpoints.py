@@ -73,7 +73,7 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
         category, inst = validate.instrument(exchange, params)
         assert inst is not None
         default = 1 if category is Category.SPOT else 25
-        depth = _int_param(params, "limit", default, 1, 1000 if category is Category.SPOT else 500)
+        depth = _int_param(params, "limit", default, 1, 1000)
         market = exchange.markets[inst.key]
         now = clock.now_ms()
         return {
