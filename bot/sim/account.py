@@ -16,7 +16,9 @@ from typing import Any
 from bot.sim.instruments import Category, Instrument
 
 ZERO = Decimal(0)
-EXECUTION_HISTORY = 10_000
+# Recent fills kept for /v5/execution/list, each as compact JSON bytes (~0.7 KB): small and
+# quickly saturated, so a long run's memory is flat within minutes, not hours.
+EXECUTION_HISTORY = 1_000
 PRICE_DP = Decimal("0.00000001")
 
 
@@ -110,7 +112,8 @@ class Account:
     taker_fee: Decimal
     balances: dict[str, Decimal] = field(default_factory=dict)
     positions: dict[str, Position] = field(default_factory=dict)
-    executions: deque[dict[str, Any]] = field(
+    # (category, symbol, orderId, orderLinkId, execution JSON)
+    executions: deque[tuple[str, str, str, str, bytes]] = field(
         default_factory=lambda: deque(maxlen=EXECUTION_HISTORY)
     )
     cum_realised: Decimal = ZERO

@@ -36,5 +36,7 @@ class SimConfig(BaseModel):
     auth_error_http_status: int = Field(default=200, ge=200, le=499)  # 401 like some captures
     ghost_hold_s: float = Field(default=10.0, ge=0)  # a ghost reply is held this long, then cut
     cancel_race_window_ms: float = Field(default=50.0, ge=0)  # cancel-after-fill → double Filled
-    closed_order_history: int = Field(default=5_000, ge=10)
+    # Closed orders kept for lookups (Bybit's realtime list shows up to 500 recent closed ones);
+    # small so memory saturates within minutes of a long run.
+    closed_order_history: int = Field(default=500, ge=10)
     instruments: tuple[Instrument, ...] = Field(default_factory=default_instruments)

@@ -187,15 +187,19 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
         order_id = validate.text(params, "orderId")
         link_id = validate.text(params, "orderLinkId")
         items = [
-            e
-            for e in reversed(exchange.account.executions)
-            if e["category"] == category.value
-            and e["symbol"] in symbols
-            and (not order_id or e["orderId"] == order_id)
-            and (not link_id or e["orderLinkId"] == link_id)
+            raw
+            for cat, symbol, oid, link, raw in reversed(exchange.account.executions)
+            if cat == category.value
+            and symbol in symbols
+            and (not order_id or oid == order_id)
+            and (not link_id or link == link_id)
         ]
         page, cursor = _page(items, params, 50, 100)
-        return {"category": category.value, "list": page, "nextPageCursor": cursor}
+        return {
+            "category": category.value,
+            "list": [wire.loads(raw) for raw in page],
+            "nextPageCursor": cursor,
+        }
 
     def batch(single: Any, params: dict[str, Any], *, create: bool) -> Any:
         """``*-batch``: 1..10 items, each run like the single endpoint; per-item codes in

@@ -25,7 +25,7 @@ from bot.sim.config import SimConfig
 from bot.sim.instruments import Category, Instrument
 from bot.sim.market import SymbolMarket
 from bot.sim.orders import Order, Status, execution_wire
-from bot.sim.wire import ORDER_NOT_EXISTS, SPOT_ORDER_NOT_EXISTS, ApiError
+from bot.sim.wire import ORDER_NOT_EXISTS, SPOT_ORDER_NOT_EXISTS, ApiError, dumps
 
 PrivateSink = Callable[[str, list[dict[str, Any]]], None]
 TradeSink = Callable[[Instrument, list[dict[str, Any]]], None]
@@ -374,7 +374,15 @@ class Exchange:
             now_ms=now,
             seq=self._exec_seq,
         )
-        self.account.executions.append(execution)
+        self.account.executions.append(
+            (
+                inst.category.value,
+                inst.symbol,
+                order.order_id,
+                order.order_link_id,
+                dumps(execution),
+            )
+        )
         self._emit("execution", execution)
         self._emit_order(order)
         if inst.category is Category.LINEAR:

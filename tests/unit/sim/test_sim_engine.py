@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 
 from bot.sim.clock import FakeClock
@@ -220,7 +221,7 @@ def test_position_pnl_round_trip(exchange: Exchange) -> None:
     exchange.place(req(exchange, side="Sell", orderType="Market", qty="0.010"))
     position = exchange.account.position(exchange.instruments[(Category.LINEAR, "BTCUSDT")])
     assert position.size == 0
-    fees = sum(Decimal(e["execFee"]) for e in exchange.account.executions)
+    fees = sum(Decimal(orjson.loads(e[-1])["execFee"]) for e in exchange.account.executions)
     assert (
         exchange.account.balances["USDT"] == Decimal(100_000) + exchange.account.cum_realised - fees
     )
