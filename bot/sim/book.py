@@ -102,7 +102,11 @@ class BookSide:
             return
         level = self.level(ticks)
         if lots > current:
-            level.entries.append(Entry(lots - current))
+            tail = level.entries[-1] if level.entries else None
+            if tail is not None and tail.order is None:
+                tail.lots += lots - current  # merge: entries per level stay bounded
+            else:
+                level.entries.append(Entry(lots - current))
             level.total += lots - current
         else:
             excess = current - lots

@@ -84,3 +84,13 @@ def test_fixed_point_strings() -> None:
     assert btc.qty_str(1) == "0.001"
     assert btc.to_ticks(btc.start_price) == 950000
     assert btc.to_lots(btc.qty_step * 3) == 3
+
+
+def test_synthetic_churn_does_not_grow_a_level() -> None:
+    book = OrderBook()
+    marker = object()
+    book.add_order(100, 1, marker, is_bid=True)  # type: ignore[arg-type]
+    for size in [5, 3, 9, 2, 7, 4] * 200:
+        book.set_synthetic(100, size, is_bid=True)
+    assert len(book.bids.levels[100].entries) <= 2
+    assert book.bids.levels[100].total == 4 + 1
