@@ -164,3 +164,46 @@ def test_pybit_websockets_book_and_private_pushes(
     wait_for(lambda: private.topic("execution"), what="execution push")
     statuses = [d["orderStatus"] for m in private.topic("order") for d in m["data"]]
     assert "New" in statuses and "Filled" in statuses
+
+
+def test_pybit_ticker_trade_position_wallet_streams_and_unsubscribe(
+    session: unified_trading.HTTP,
+    pybit_urls: SimThread,
+    sockets: list[unified_trading.WebSocket],
+) -> None:
+    public = Collector()
+    ws_public = unified_trading.WebSocket(testnet=False, channel_type="linear")
+    sockets.append(ws_public)
+    ws_public.ticker_stream("BTCUSDT", public)
+    ws_public.trade_stream("BTCUSDT", public)
+    ws_public.orderbook_stream(1, "ETHUSDT", public)
+    private = Collector()
+    ws_private = unified_trading.WebSocket(
+        testnet=False, channel_type="private", api_key=API_KEY, api_secret=API_SECRET
+    )
+    sockets.append(ws_private)
+    ws_private.position_stream(private)
+    ws_private.wallet_stream(private)
+    wait_for(lambda: public.topic("tickers.BTCUSDT"), what="ticker")
+    assert public.topic("tickers.BTCUSDT")[-1]["data"]["symbol"] == "BTCUSDT"
+    wait_for(lambda: public.topic("orderbook.1.ETHUSDT"), what="level-1 book")
+    pybit_urls.trade("Buy", "0.5")
+    wait_for(lambda: public.topic("publicTrade.BTCUSDT"), what="public trade")
+
+    def private_topics() -> set[str]:
+        return set().union(*(c.topics for c in pybit_urls.sim.hub.conns if c.channel == "private"))
+
+    wait_for(lambda: pybit_urls.call(private_topics) == {"position", "wallet"}, what="subs")
+    session.place_order(
+        category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.001"
+    )
+    wait_for(lambda: private.topic("position") and private.topic("wallet"), what="pushes")
+    assert private.topic("position")[-1]["data"][0]["size"] == "0.001"
+
+    ws_public.unsubscribe("orderbook.1.ETHUSDT")
+
+    def public_topics() -> set[str]:
+        return set().union(*(c.topics for c in pybit_urls.sim.hub.conns if c.channel == "linear"))
+
+    wait_for(lambda: "orderbook.1.ETHUSDT" not in pybit_urls.call(public_topics), what="unsub")
+    assert "orderbook.1.ETHUSDT" not in ws_public.callback_directory
