@@ -167,7 +167,13 @@ async def _run(
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    # SIGBREAK is what CTRL_BREAK_EVENT delivers on Windows (how the supervisor stops us there).
+    signals = [
+        signal.SIGTERM,
+        signal.SIGINT,
+        *([signal.SIGBREAK] if hasattr(signal, "SIGBREAK") else []),
+    ]
+    for signum in signals:
         try:
             loop.add_signal_handler(signum, stop.set)
         except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt path instead

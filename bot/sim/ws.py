@@ -10,7 +10,7 @@ variants). Clients that send nothing for the idle timeout are closed.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
 import random
 import string
@@ -360,9 +360,8 @@ class WsHub:
             await conn.close()
 
     async def close_all(self) -> None:
-        for conn in list(self.conns):
-            with contextlib.suppress(Exception):
-                await conn.close()
+        """Close every socket at once (each gives its peer at most 1 s, then is aborted)."""
+        await asyncio.gather(*(conn.close() for conn in list(self.conns)), return_exceptions=True)
 
 
 def _max_active_time(raw: str | None, default_s: float) -> float:

@@ -94,3 +94,15 @@ def test_synthetic_churn_does_not_grow_a_level() -> None:
         book.set_synthetic(100, size, is_bid=True)
     assert len(book.bids.levels[100].entries) <= 2
     assert book.bids.levels[100].total == 4 + 1
+
+
+def test_private_max_active_time_parsing() -> None:
+    from bot.sim.ws import _max_active_time
+
+    assert _max_active_time(None, 600.0) == 600.0
+    assert _max_active_time("45s", 600.0) == 45.0
+    assert _max_active_time("2m", 600.0) == 120.0
+    assert _max_active_time("5s", 600.0) == 30.0  # clamped to Bybit's 30 s..600 s
+    assert _max_active_time("99m", 600.0) == 600.0
+    assert _max_active_time("²s", 600.0) == 600.0
+    assert _max_active_time("abc", 600.0) == 600.0
