@@ -40,6 +40,7 @@ from soakctl.analyze.windows import decide
 
 PREBUCKET_ABOVE = 50_000  # longer series are first reduced to 20,000 fine-bucket medians
 PREBUCKET_POINTS = 20_000
+MAX_SEGMENTS = 200  # a crash loop's restart segments beyond this many add cost, not evidence
 TARGET_BUCKETS = 200
 METHOD = ("Theil–Sen slope of bucket medians after warm-up and cycle removal, pooled within "
           "restart segments; CI widened for autocorrelation; recent windows at 99 %")
@@ -111,9 +112,15 @@ def detect_leak(
     if t.size < MIN_BUCKETS:
         res.reason = f"only {t.size} samples; need at least {MIN_BUCKETS}"
         return res
+    t, y, seg_all = _longest_segments(t, y, seg_all)
     span_s = float(t[-1] - t[0])
-    dt_s = float(np.median(np.diff(t)))
+    dt_s = float(np.median(np.diff(t))) if t.size > 1 else 1.0
     width_s = max(3 * dt_s, span_s / TARGET_BUCKETS, 1e-3)
+    seg_span_s = _median_segment_span(t, seg_all)
+    if seg_span_s < 8 * width_s:
+        # Frequent restarts: buckets small enough that each segment holds several of them,
+        # so growth between restarts (a crash loop that leaks) can still be measured.
+        width_s = max(3 * dt_s, seg_span_s / 8, 1e-3)
     if t.size > PREBUCKET_ABOVE:
         t, y, seg_all = _prebucket(t, y, seg_all, span_s / PREBUCKET_POINTS)
     longest = max(np.unique(seg_all, return_counts=True)[1])
@@ -131,6 +138,22 @@ def detect_leak(
     floor = max(threshold_per_h / 3600.0 * width_s, 1e-9 * float(np.median(np.abs(y))))
     steady = _steady_buckets(t, y, seg_all, width_s, floor, res)
     return decide(res, steady, floor, width_s)
+
+
+def _longest_segments(t: np.ndarray, y: np.ndarray, seg: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At most ``MAX_SEGMENTS`` restart segments, the ones with the most samples (crash loops)."""
+    labels, counts = np.unique(seg, return_counts=True)
+    if labels.size <= MAX_SEGMENTS:
+        return t, y, seg
+    keep = np.isin(seg, labels[np.argsort(counts, kind="stable")[-MAX_SEGMENTS:]])
+    return t[keep], y[keep], seg[keep]
+
+
+def _median_segment_span(t: np.ndarray, seg: np.ndarray) -> float:
+    starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
+    ends = np.r_[starts[1:], seg.size] - 1
+    return float(np.median(t[ends] - t[starts]))
 
 
 def _prebucket(t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float

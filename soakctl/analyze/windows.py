@@ -82,8 +82,12 @@ def decide(res: LeakResult, steady: Buckets, floor: float, width_s: float) -> Le
     thr_s = res.threshold_per_h / 3600.0
     full = fit_window(steady, floor)
     if full is None:
-        res.reason = (f"only {steady.t.size} buckets of {width_s:.0f}s after warm-up; "
-                      f"need {MIN_BUCKETS} (run longer)")
+        if steady.t.size >= MIN_BUCKETS:
+            res.reason = ("no restart segment holds two buckets after warm-up: restarts are too "
+                          "frequent to measure growth between them")
+        else:
+            res.reason = (f"only {steady.t.size} buckets of {width_s:.3g} s after warm-up; "
+                          f"need {MIN_BUCKETS} (run longer)")
         return res
     fit, shifts = full
     chosen, name = fit, "steady"

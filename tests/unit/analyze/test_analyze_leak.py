@@ -146,3 +146,17 @@ def test_restart_segment_still_warming_up_is_left_out() -> None:
     res = detect_leak("rss_bytes", t, y, THRESHOLD, restarts)
     assert res.status == "no_leak", res.reason
     assert len(res.warmups) == 2
+
+
+@pytest.mark.parametrize(("every_s", "rate", "status"),
+                         [(30.0, 200.0, "leak"), (30.0, 0.0, "no_leak"), (2.0, 100.0,
+                                                                          "inconclusive")])
+def test_crash_loop_restarts(every_s: float, rate: float, status: str) -> None:
+    t = 1.78e9 + np.arange(0.0, 4 * 3600.0)
+    el = t - t[0]
+    gen = np.random.default_rng(16)
+    y = 100 * MIB + rate * MIB * (el % every_s) / 3600 + gen.normal(0, 0.2 * MIB, t.size)
+    res = detect_leak("rss_bytes", t, y, THRESHOLD, np.floor(el / every_s))
+    assert res.status == status, res.reason
+    if status == "inconclusive":
+        assert "restarts are too frequent" in res.reason
