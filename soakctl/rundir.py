@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import psutil
 
 
 def make_run_dir(out: Path, now: float | None = None) -> tuple[str, Path]:
@@ -34,6 +33,8 @@ def make_run_dir(out: Path, now: float | None = None) -> tuple[str, Path]:
 
 
 def host_info() -> dict[str, Any]:
+    import psutil  # only the runner needs it; keep `soakctl analyze` imports light
+
     return {
         "os": platform.system(),
         "platform": platform.platform(),
@@ -52,11 +53,12 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 def dir_size(path: Path) -> int:
+    """Bytes of every file under ``path`` (links not followed); vanished files are skipped."""
     total = 0
     for root, _dirs, files in os.walk(path):
         for name in files:
             try:
-                total += os.stat(os.path.join(root, name)).st_size
+                total += os.lstat(os.path.join(root, name)).st_size
             except OSError:
                 continue
     return total

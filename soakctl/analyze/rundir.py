@@ -7,7 +7,6 @@ lines in binary blocks, so a multi-gigabyte log costs constant memory.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 import orjson
 
 from soakctl.errors import InputError
+from soakctl.rundir import dir_size
 
 _CRITICAL = re.compile(rb"\bCRITICAL\b")
 _BLOCK_BYTES = 1 << 20
@@ -86,7 +86,7 @@ def load_context(run_dir: Path | None, warn: Callable[[str], None] | None = None
     if logs.is_dir():
         ctx.critical_lines, ctx.critical_files = _scan_logs(logs)
     recorded = ctx.run.get("artifacts_bytes")
-    ctx.artifacts_bytes = int(recorded) if isinstance(recorded, int) else _dir_bytes(run_dir)
+    ctx.artifacts_bytes = int(recorded) if isinstance(recorded, int) else dir_size(run_dir)
     return ctx
 
 
@@ -138,14 +138,3 @@ def _count(lines: list[bytes], log: Path, examples: list[str]) -> int:
     if hits and log.name not in examples:
         examples.append(log.name)
     return hits
-
-
-def _dir_bytes(root: Path) -> int:
-    total = 0
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                continue
-    return total
