@@ -65,7 +65,7 @@ def stats(sim: Simulator) -> dict[str, Any]:
         "faults_injected": {
             name: sim.faults.injected[name]
             for name, (kind, _) in FAULTS.items()
-            if kind != "duration"
+            if kind not in ("duration", "duration_ms")
         },
         "internal_errors": sim.internal_errors + hub.stats["internal_errors"],
         "tasks": len(sim.tasks),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # name -> (kind, help). Kinds: "rate" in [0, 1], "period" seconds > 0, "duration" seconds > 0,
-# "range" ms "a" or "a..b", "int" ms (may be negative).
+# "duration_ms" ms > 0, "range" ms "a" or "a..b", "int" ms (may be negative).
 FAULTS: dict[str, tuple[str, str]] = {
     "ws_drop_every_s": ("period", "abort every public and private socket (client sees 1006)"),
     "ws_stall_every_s": ("period", "stop sending on every socket for ws_stall_s, socket open"),
@@ -31,6 +31,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     "http_5xx_rate": ("rate", "answer a REST request with HTTP 503"),
     "http_10016_rate": ("rate", "answer a REST request with retCode 10016"),
     "rate_limit_rate": ("rate", "answer a REST request with retCode 10006"),
+    "error_burst_ms": ("duration_ms", "after a 5xx/10016/10006 fires, repeat it this long"),
     "latency_ms": ("range", "added REST latency, '5' or uniform '5..50'"),
     "ghost_order_rate": ("rate", "accept an order, then never answer (connection dropped)"),
     "clock_skew_ms": ("int", "server clock offset for time, timestamps and the 10002 check"),
@@ -38,6 +39,7 @@ FAULTS: dict[str, tuple[str, str]] = {
 DEFAULT_DURATION_S = 5.0
 # A periodic fault with a duration starts its next period when the current one has ended.
 DURATION_OF = {"ws_stall_every_s": "ws_stall_s", "book_stale_every_s": "book_stale_s"}
+BURSTY = frozenset({"http_5xx_rate", "http_10016_rate", "rate_limit_rate"})
 
 
 class FaultSpecError(ValueError):
@@ -71,6 +73,8 @@ def _coerce(name: str, value: Any) -> float | int | tuple[float, float]:
         raise FaultSpecError(f"fault {name}: rate must be in [0, 1], got {text}")
     if kind in ("period", "duration") and not 0.0 < number <= 86_400:
         raise FaultSpecError(f"fault {name}: seconds must be in (0, 86400], got {text}")
+    if kind == "duration_ms" and not 0.0 < number <= 600_000:
+        raise FaultSpecError(f"fault {name}: ms must be in (0, 600000], got {text}")
     return number
 
 
@@ -116,11 +120,13 @@ class FaultState:
         self.injected: Counter[str] = Counter()
         self.active: dict[str, float | int | tuple[float, float]] = {}
         self._periodic: dict[str, _Periodic] = {}
+        self._burst_until: dict[str, float] = {}
         self.set(active)
 
     def set(self, active: dict[str, float | int | tuple[float, float]]) -> None:
         """Replace the active set (``{}`` clears); periodic faults restart their timers."""
         self.active = dict(active)
+        self._burst_until = {}
         now = time.monotonic()
         self._periodic = {
             name: _Periodic(float(value), now + float(value))  # type: ignore[arg-type]
@@ -132,11 +138,21 @@ class FaultState:
         return {name: render(value) for name, value in sorted(self.active.items())}
 
     def roll(self, name: str) -> bool:
-        """True (and counted) with the active probability of rate fault ``name``."""
+        """True (and counted) with the active probability of rate fault ``name``; with
+        ``error_burst_ms`` an error fault that fired keeps firing for that long (an outage)."""
         rate = self.active.get(name)
-        if not rate or self._rng.random() >= float(rate):  # type: ignore[arg-type]
+        if not rate:
+            return False
+        now = time.monotonic()
+        if now < self._burst_until.get(name, 0.0):
+            self.injected[name] += 1
+            return True
+        if self._rng.random() >= float(rate):  # type: ignore[arg-type]
             return False
         self.injected[name] += 1
+        burst_ms = self.active.get("error_burst_ms")
+        if burst_ms and name in BURSTY:
+            self._burst_until[name] = now + float(burst_ms) / 1000  # type: ignore[arg-type]
         return True
 
     def latency_s(self) -> float:

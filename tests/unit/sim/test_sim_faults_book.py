@@ -106,3 +106,11 @@ def test_private_max_active_time_parsing() -> None:
     assert _max_active_time("99m", 600.0) == 600.0
     assert _max_active_time("²s", 600.0) == 600.0
     assert _max_active_time("abc", 600.0) == 600.0
+
+
+def test_error_bursts_repeat_a_fired_error() -> None:
+    state = FaultState(5, {"http_10016_rate": 0.05, "error_burst_ms": 60_000})
+    rolls = [state.roll("http_10016_rate") for _ in range(400)]
+    first = rolls.index(True)  # once it fires, the outage lasts the whole burst
+    assert all(rolls[first:]) and state.injected["http_10016_rate"] == 400 - first
+    assert parse_spec("error_burst_ms=250") == {"error_burst_ms": 250.0}
