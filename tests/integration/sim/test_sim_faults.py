@@ -213,3 +213,21 @@ def test_clock_skew_moves_server_time_and_causes_10002(sim: SimThread) -> None:
     assert 15 <= time.time() - server_s <= 25
     reply = signed(sim, "GET", "/v5/order/realtime", {"category": "linear", "symbol": "BTCUSDT"})
     assert reply.json()["retCode"] == 10002
+
+
+def test_error_burst_is_an_outage(sim: SimThread) -> None:
+    sim.set_faults({"http_10016_rate": 0.2, "error_burst_ms": 1500})
+
+    def code() -> int:
+        reply = signed(
+            sim, "GET", "/v5/order/realtime", {"category": "linear", "symbol": "BTCUSDT"}
+        )
+        return int(reply.json()["retCode"])
+
+    for _ in range(200):
+        if code() == 10016:
+            break
+    started = time.monotonic()
+    during = [code() for _ in range(5)]
+    if time.monotonic() - started < 1.4:  # all five fell inside the burst window
+        assert during == [10016] * 5
