@@ -277,10 +277,13 @@ class Bot:
         try:
             book.apply(message, received_s)
         except BookAnomaly as anomaly:
-            self.metrics.book_resyncs.labels(reason=anomaly.reason).inc()
-            logger.warning("book resync: %s", anomaly)
-            if self.public is not None:
-                self.public.resubscribe()
+            # Deltas still in flight after a resync request carry no news: the snapshot asked
+            # for is on its way (and _watch_book reconnects if it never comes).
+            if anomaly.reason != "no_snapshot":
+                self.metrics.book_resyncs.labels(reason=anomaly.reason).inc()
+                logger.warning("book resync: %s", anomaly)
+                if self.public is not None:
+                    self.public.resubscribe()
         self._book_rx_s = received_s
         if self.cfg.quote_on_book and not self.stopping and book.valid:
             self.quote_once(received_s)  # straight from the frame: no task switch
