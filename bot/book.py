@@ -3,7 +3,8 @@
 Rules (bybit-v5.md §7): a ``snapshot`` (and any ``u == 1`` message) replaces the book; a delta
 level with size ``"0"`` deletes, an unknown price inserts, a known price replaces. On top of
 what pybit, Hummingbot and cryptofeed do, this book checks ``u`` continuity (each delta must
-carry ``u == previous u + 1``), rejects deltas before a snapshot and crossed books, and
+carry ``u == previous u + 1``; a repeat of the last ``u`` is a duplicate and skipped), rejects
+deltas before a snapshot and crossed books, and
 deleting an absent level is a no-op, not a crash. Any anomaly raises :class:`BookAnomaly` and
 leaves the book invalid until the next snapshot: the caller resubscribes and stops quoting.
 
@@ -77,6 +78,8 @@ class OrderBook:
         else:
             if not self.valid:
                 raise BookAnomaly("no_snapshot", "delta before snapshot")
+            if u == self.u:  # the same push twice (a resend): already applied
+                return
             if u != self.u + 1:
                 self.valid = False
                 kind = "regression" if u <= self.u else "gap"

@@ -53,7 +53,14 @@ def test_delete_of_absent_level_is_noop() -> None:
     assert book.valid and book.best_bid == 1000
 
 
-@pytest.mark.parametrize(("u", "reason"), [(13, "gap"), (10, "regression"), (5, "regression")])
+def test_duplicate_delta_is_skipped() -> None:
+    book = new_book()
+    book.apply(msg("delta", 11, [["99.0", "1"]], []), 2.0)
+    book.apply(msg("delta", 11, [["99.0", "7"]], []), 3.0)  # resent: ignored
+    assert book.valid and book.bids[990] == "1" and book.updated_s == 2.0
+
+
+@pytest.mark.parametrize(("u", "reason"), [(13, "gap"), (9, "regression"), (5, "regression")])
 def test_u_discontinuity(u: int, reason: str) -> None:
     book = new_book()
     with pytest.raises(BookAnomaly) as info:
