@@ -162,6 +162,19 @@ class OrderBook:
         self.side(is_bid=is_bid).set_synthetic(ticks, lots)
         self.version += 1
 
+    def reduce_order(self, ticks: int, order: Order, lots: int, *, is_bid: bool) -> None:
+        """Take ``lots`` off a resting order in place (it keeps its queue position)."""
+        level = self.side(is_bid=is_bid).levels.get(ticks)
+        if level is None:
+            return
+        for entry in level.entries:
+            if entry.order is order:
+                cut = min(lots, entry.lots - 1)
+                entry.lots -= cut
+                level.total -= cut
+                self.version += 1
+                return
+
     def available(self, *, taker_buy: bool, limit_ticks: int | None) -> int:
         """Lots a taker could fill up to ``limit_ticks`` (``None`` = whole side)."""
         side = self.asks if taker_buy else self.bids

@@ -280,9 +280,18 @@ class Exchange:
         return cancelled
 
     def amend(self, order: Order, *, lots: int | None, price_ticks: int | None) -> Order:
-        """Change an open order's total qty and/or price; a price change loses queue priority."""
+        """Change an open order's total qty and/or price. A smaller qty at the same price keeps
+        its place in the queue; a new price or a larger qty goes to the back, as on exchanges."""
         now = self.clock.now_ms()
         book = self.markets[order.instrument.key].book
+        same_price = price_ticks is None or price_ticks == order.price_ticks
+        if same_price and lots is not None and lots < order.lots:
+            book.reduce_order(order.price_ticks, order, order.lots - lots, is_bid=order.is_buy)
+            order.lots = lots
+            order.updated_ms = now
+            self._emit_order(order)
+            self.flush()
+            return order
         book.remove_order(order.price_ticks, order, is_bid=order.is_buy)
         if lots is not None:
             order.lots = lots

@@ -264,3 +264,19 @@ def test_closing_fill_reports_closed_size_and_realised_pnl(exchange: Exchange) -
     fees = sum(Decimal(e["execFee"]) for e in events.of("execution"))
     pnl = sum(Decimal(e["execPnl"]) for e in events.of("execution"))
     assert Decimal(position["cumRealisedPnl"]) == pnl - fees
+
+
+def test_amend_down_keeps_queue_position_amend_up_loses_it(exchange: Exchange) -> None:
+    bid, _ = best(exchange)
+    first = exchange.place(req(exchange, side="Buy", price=str(bid - 30), qty="0.003"))
+    second = exchange.place(req(exchange, side="Buy", price=str(bid - 30), qty="0.003"))
+    market = exchange.markets[(Category.LINEAR, "BTCUSDT")]
+    level = market.book.bids.levels[first.price_ticks]
+
+    def queue() -> list[Any]:
+        return [(e.order, e.lots) for e in level.entries if e.order is not None]
+
+    exchange.amend(first, lots=2, price_ticks=None)
+    assert queue() == [(first, 2), (second, 3)]
+    exchange.amend(first, lots=5, price_ticks=None)
+    assert queue() == [(second, 3), (first, 5)]
