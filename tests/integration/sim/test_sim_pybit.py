@@ -15,8 +15,15 @@ from simtools import API_KEY, API_SECRET, SimThread, wait_for
 pytestmark = pytest.mark.slow
 
 
+# pybit records a subscription's req_id only after sending it; an ack arriving first kills
+# its socket (bybit-v5.md §1). Real networks hide that; on a loaded CI machine a few ms of
+# modelled latency may not, so these tests model a modest real-world 30 ms.
+PYBIT_WS_LATENCY_MS = 30.0
+
+
 @pytest.fixture
-def pybit_urls(sim: SimThread, monkeypatch: pytest.MonkeyPatch) -> SimThread:
+def pybit_urls(sim_factory: Any, monkeypatch: pytest.MonkeyPatch) -> SimThread:
+    sim = sim_factory(ws_latency_ms=PYBIT_WS_LATENCY_MS)
     # The only change pybit needs: its URL templates, patched before constructing (§1).
     monkeypatch.setattr(unified_trading, "PUBLIC_WSS", sim.ws_url("/v5/public/{CHANNEL_TYPE}"))
     monkeypatch.setattr(unified_trading, "PRIVATE_WSS", sim.ws_url("/v5/private"))
