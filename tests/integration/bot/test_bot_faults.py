@@ -35,7 +35,7 @@ def _stop_clean(sim: Sim, bot: BotProc) -> None:
 def test_ws_drops_reconnect_once_per_drop_on_the_backoff_formula(sim_factory, bot_factory):
     sim = sim_factory()
     bot = bot_factory(sim, {"ws": {"backoff_base_s": BASE_S, "backoff_jitter": JITTER}})
-    sim.faults({"ws_drop_every_s": 2.5})
+    sim.faults({"ws_drop_every_s": 3.5})  # >> a reconnect: each drop hits open sockets
     wait_for(lambda: _injected(sim, "ws_drop_every_s") >= 3, 30, "three drops")
     sim.faults({})
     drops = _injected(sim, "ws_drop_every_s")

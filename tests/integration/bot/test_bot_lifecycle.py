@@ -130,13 +130,14 @@ def test_inject_leak_grows_rss_at_the_asked_rate(sim_factory, bot_factory) -> No
     start_rss = proc.memory_info().rss
     leaked = wait_for(
         lambda: (
-            (bot.metric("mmbot_injected_leak_bytes") or 0) >= 6 * 2**20
+            (bot.metric("mmbot_injected_leak_bytes") or 0) >= 10 * 2**20
             and bot.metric("mmbot_injected_leak_bytes")
         ),
         20,
-        "6 MiB leaked",
+        "10 MiB leaked",
     )
-    assert proc.memory_info().rss - start_rss >= 0.8 * (leaked - 2 * 2**20)
+    # Resident, not just allocated (allowing a few MiB the allocator may have given back).
+    assert proc.memory_info().rss - start_rss >= 0.7 * leaked - 3 * 2**20
     code, _ = bot.stop()
     assert code == 0
 
@@ -148,7 +149,7 @@ def test_sigterm_with_the_exchange_gone_exits_within_the_bound(sim_factory, bot_
     sim.proc.wait(timeout=10)
     code, elapsed_s = bot.stop(signal.SIGTERM)
     assert code == 1  # orders could not be confirmed cancelled: say so
-    assert elapsed_s < 15
+    assert elapsed_s < 25  # bounded by shutdown_timeout_s (10 s here) plus process exit
     assert any(
         "orders" in line.get("msg", "") and line.get("level") == "ERROR" for line in bot.log_lines()
     )
