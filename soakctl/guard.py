@@ -1,8 +1,9 @@
 """The dead-man's switch: kills the supervised trees if soakctl itself dies (even by SIGKILL).
 
 Started by the supervisor as ``python -m soakctl.guard`` with a pipe on stdin. The supervisor
-writes ``pg PGID`` for each process group it starts and ``pid PID START`` for every member it
-discovers. If the pipe reaches EOF without a ``done`` line, soakctl is gone: the guard kills
+writes ``pg PGID`` for each process group it starts, ``pid PID START`` for every member it
+discovers and ``drop PID`` when a member is gone (so a day of short-lived children does not
+grow the guard). If the pipe reaches EOF without a ``done`` line, soakctl is gone: the guard kills
 every registered group, every process of those sessions, and every registered pid whose start
 time still matches (a recycled pid is spared). ``PR_SET_PDEATHSIG`` alone would only cover the
 direct child, never the grandchildren. POSIX only; on Windows a job object would do this job
@@ -61,6 +62,8 @@ def main() -> int:
             groups.add(int(parts[1]))
         elif parts[0] == b"pid" and len(parts) == 3:
             pids[int(parts[1])] = parts[2]
+        elif parts[0] == b"drop" and len(parts) == 2:
+            pids.pop(int(parts[1]), None)
     _kill_all(groups, pids)
     return 0
 

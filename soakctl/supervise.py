@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from soakctl import platform as plat
 from soakctl.clock import Clock
@@ -101,6 +100,9 @@ class Guard:
     def watch_pid(self, pid: int, start: float) -> None:
         self._send(f"pid {pid} {int(start)}")
 
+    def forget_pid(self, pid: int) -> None:
+        self._send(f"drop {pid}")
+
     def close(self) -> subprocess.Popen[bytes] | None:
         """Tell the guard all is well and let it exit; returns the Popen for reaping."""
         proc = self._proc
@@ -162,6 +164,9 @@ class Supervisor:
             pump = PipePump(stream, log, f"{name}-{label}")
             pump.start()
             handle.pumps.append(pump)
+        # A restart replaces the dead incarnation: keep one handle per name, so a target that
+        # restarts all day does not grow soakctl.
+        self.handles = [h for h in self.handles if h.name != name or h.alive]
         self.handles.append(handle)
         self._emit("start", name, pid=popen.pid, argv=argv, attempt=attempt)
         return handle
@@ -236,13 +241,13 @@ class Supervisor:
                 trees[owner].adopt(pid)
 
     def guard_members(self, tree: ProcessTree) -> None:
-        """Tell the guard about members not yet registered (cheap: only new ones are sent)."""
-        for pid in tree.pids():
-            reading_start = tree.start_of(pid)
-            if reading_start is None or (pid, reading_start) in self._guarded:
-                continue
-            self._guarded.add((pid, reading_start))
-            self.guard.watch_pid(pid, reading_start)
+        """Keep the guard's list equal to the tree: send new members, drop departed ones."""
+        current = {(pid, start) for pid in tree.pids() if (start := tree.start_of(pid)) is not None}
+        for pid, start in current - self._guarded:
+            self.guard.watch_pid(pid, start)
+        for pid, _start in self._guarded - current:
+            self.guard.forget_pid(pid)
+        self._guarded = current
 
     # -- stopping ---------------------------------------------------------------------------
     def stop(self, handle: ProcessHandle, reason: str, *, hurry: threading.Event | None = None,
@@ -321,9 +326,6 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
-
-    def describe(self) -> dict[str, Any]:
-        return {"subreaper": self.subreaper, "zombies_reaped": self.zombies_reaped}
 
 
 def _is_zombie(reader: ProcReader, pid: int) -> bool:
