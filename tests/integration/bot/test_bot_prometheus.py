@@ -17,8 +17,10 @@ from mmbot_procs import wait_for
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("prometheus") is None,
-                       reason="Debian prometheus not installed (.ci/run installs it)"),
+    pytest.mark.skipif(
+        shutil.which("prometheus") is None,
+        reason="Debian prometheus not installed (.ci/run installs it)",
+    ),
 ]
 
 
@@ -51,20 +53,32 @@ scrape_configs:
 """)
     port = _free_port()
     server = subprocess.Popen(
-        ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        [
+            "prometheus",
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
     )
     try:
         up = wait_for(lambda: _query(port, 'up{job="mmbot"} == 1'), 60, "Prometheus scraping")
         assert up[0]["metric"]["instance"] == target
-        series = wait_for(lambda: _query(port, "ws_reconnect_attempts_total"), 30,
-                          "the seed's reconnect counter in Prometheus")
+        series = wait_for(
+            lambda: _query(port, "ws_reconnect_attempts_total"),
+            30,
+            "the seed's reconnect counter in Prometheus",
+        )
         labels = {(s["metric"].get("exchange"), s["metric"].get("ws_type")) for s in series}
         assert {ws_type for _, ws_type in labels} >= {"public", "private"}
         assert all(exchange for exchange, _ in labels)
-        for name in ("http_pool_connections_limit", "ws_max_reconnect_reached_total",
-                     "mmbot_open_orders"):
+        for name in (
+            "http_pool_connections_limit",
+            "ws_max_reconnect_reached_total",
+            "mmbot_open_orders",
+        ):
             assert wait_for(lambda n=name: _query(port, n), 30, name)
     finally:
         server.terminate()
