@@ -78,7 +78,11 @@ def _decimal(name: str, text: str) -> Decimal:
 
 def sim(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.", min=0, max=65535)] = 0,
+    port: Annotated[
+        int,
+        typer.Option(help="Port (8900, where mmbot run looks by default); 0 picks a free one.",
+                     min=0, max=65535),
+    ] = 8900,
     seed: Annotated[int, typer.Option(help="Seed of prices, flow, ids and fault dice.")] = 0,
     faults: Annotated[
         str, typer.Option(help="Faults: name=value,... (see docs/simulator.md).")
