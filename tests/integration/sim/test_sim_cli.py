@@ -137,7 +137,9 @@ def test_ready_file_secret_files_and_sigterm(
 def test_credentials_dir_is_created_private(tmp_path: Path, launched: Any) -> None:
     directory = tmp_path / "creds"
     ready_file = tmp_path / "ready.json"
-    proc = launched("--credentials-dir", str(directory), "--ready-file", str(ready_file))
+    proc = launched(
+        "--port", "0", "--credentials-dir", str(directory), "--ready-file", str(ready_file)
+    )
     wait_ready(proc, ready_file)
     for name in ("bybit_api_key", "bybit_api_secret"):
         assert (directory / name).stat().st_mode & 0o777 == 0o600
