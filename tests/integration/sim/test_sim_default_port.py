@@ -29,9 +29,13 @@ def _port_free(port: int) -> bool:
 def test_sim_and_bot_defaults_meet_on_8900(tmp_path: Path) -> None:
     ready = tmp_path / "ready.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MMBOT_", "BYBIT_"))}
-    sim = subprocess.Popen([str(BIN / "mmbot"), "sim", "--ready-file", str(ready)], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           stdin=subprocess.DEVNULL)
+    sim = subprocess.Popen(
+        [str(BIN / "mmbot"), "sim", "--ready-file", str(ready)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while not ready.exists():
@@ -39,8 +43,14 @@ def test_sim_and_bot_defaults_meet_on_8900(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "no ready file"
             time.sleep(0.05)
         assert json.loads(ready.read_text())["rest_url"] == f"http://127.0.0.1:{DEFAULT_PORT}"
-        orders = subprocess.run([str(BIN / "mmbot"), "orders", "--open", "--fail-if-any"],
-                                env=env, capture_output=True, text=True, timeout=60, check=False)
+        orders = subprocess.run(
+            [str(BIN / "mmbot"), "orders", "--open", "--fail-if-any"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert orders.returncode == 0, orders.stdout + orders.stderr
         assert "0 open order" in orders.stdout
     finally:
