@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import shutil
 import signal
 import subprocess
 import threading
@@ -36,7 +35,7 @@ from soakctl.procfs import default_reader
 from soakctl.proctree import ProcessTree, ProcReader
 from soakctl.profile import Profile, Service, Target
 from soakctl.rundir import dir_size, host_info, make_run_dir, write_json_atomic
-from soakctl.sample import ProcessTreeSampler
+from soakctl.sample import ProcessTreeSampler, disk_free
 from soakctl.scrape import MetricsScraper
 from soakctl.services import probe
 from soakctl.sink import JsonlSink
@@ -328,18 +327,12 @@ class SoakRun:
                 if removed is None:
                     break
                 pruned.append(removed.name)
-                free = self._disk_free()
+                free = disk_free(self.run_dir)
         now = self.clock.monotonic()
         if pruned or now - self._last_disk_low >= DISK_LOW_REPEAT_S:
             self._last_disk_low = now
             self._emit("disk_low", "soakctl", free_bytes=free,
                        min_free_bytes=disk.min_free_bytes, pruned=pruned)
-
-    def _disk_free(self) -> int:
-        try:
-            return shutil.disk_usage(self.run_dir).free
-        except OSError:
-            return 0
 
     def _on_exit(self, info: ExitInfo) -> None:
         if info.handle is not self._target:

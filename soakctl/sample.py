@@ -101,7 +101,7 @@ class ProcessTreeSampler:
             io_write_bytes=io_write,
             sys_cpu_percent=self._sys_cpu_percent(),
             sys_mem_available_bytes=reader.sys_mem_available(),
-            disk_free_bytes=_disk_free(self._disk_path),
+            disk_free_bytes=disk_free(self._disk_path),
             log_bytes=self._log_bytes() if self._log_bytes else 0,
             restarts=self._restarts() if self._restarts else 0,
         )
@@ -121,7 +121,8 @@ class ProcessTreeSampler:
         return round(100.0 * (busy - prev_busy) / (total - prev_total), 1)
 
 
-def _disk_free(path: str) -> int:
+def disk_free(path: str | os.PathLike[str]) -> int:
+    """Free bytes on the file system holding ``path``; 0 if it cannot be read."""
     try:
         return shutil.disk_usage(path).free
     except OSError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mmbot_procs import wait_for
+from mmbot_procs import free_port, wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -22,12 +21,6 @@ pytestmark = [
         reason="Debian prometheus not installed (.ci/run installs it)",
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _query(port: int, expr: str) -> list[dict[str, Any]]:
@@ -51,7 +44,7 @@ scrape_configs:
   - job_name: mmbot
     static_configs: [{{targets: ["{target}"]}}]
 """)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             "prometheus",
