@@ -5,6 +5,8 @@ pipe. Whole lines go in under a lock, so stdout and stderr lines never interleav
 and rotation happens only between lines: nothing is lost, split or duplicated. Rotation closes
 the active file before renaming it (Windows cannot rename an open file) and shifts
 ``<name>.log.1`` (newest) .. ``<name>.log.N`` (oldest), overwriting the oldest; ``keep`` bounds N.
+The rotation callback is told which file ``keep`` dropped (None if none), so every rotated file is
+accounted for: still on disk, dropped by ``keep``, or pruned by the disk guard.
 Python's ``RotatingFileHandler`` is not used: it loses lines with several writers and fails on
 Windows renames of open files. A line longer than ``max_line_bytes`` is written in chunks,
 which is the one case where a line may be split (and interleaved).
@@ -32,7 +34,7 @@ class RotatingLogFile:
         *,
         max_bytes: int,
         keep: int,
-        on_rotate: Callable[[Path, int], None] | None = None,
+        on_rotate: Callable[[Path, int, Path | None], None] | None = None,
     ) -> None:
         self.path = path
         self.max_bytes = max(1, max_bytes)
@@ -74,6 +76,8 @@ class RotatingLogFile:
         assert self._file is not None
         self._file.close()
         rotated = self._size
+        oldest = self.path.with_name(f"{self.path.name}.{self.keep}")
+        dropped = oldest if oldest.exists() else None
         for i in range(self.keep - 1, 0, -1):
             src = self.path.with_name(f"{self.path.name}.{i}")
             if src.exists():
@@ -83,7 +87,7 @@ class RotatingLogFile:
         self._size = 0
         self._rotated_bytes = sum(p.stat().st_size for p in self.rotated_files())
         if self._on_rotate is not None:
-            self._on_rotate(self.path, rotated)
+            self._on_rotate(self.path, rotated, dropped)
 
     def prune_oldest(self) -> Path | None:
         """Delete the oldest rotated file (the disk guard's relief valve); None if there is none."""

@@ -171,9 +171,10 @@ class Supervisor:
         self._emit("start", name, pid=popen.pid, argv=argv, attempt=attempt)
         return handle
 
-    def _on_rotate(self, name: str) -> Callable[[Path, int], None]:
-        def rotated(path: Path, size: int) -> None:
-            self._emit("log_rotated", name, file=path.name, bytes=size)
+    def _on_rotate(self, name: str) -> Callable[[Path, int, Path | None], None]:
+        def rotated(path: Path, size: int, dropped: Path | None) -> None:
+            self._emit("log_rotated", name, file=path.name, bytes=size,
+                       dropped=dropped.name if dropped is not None else None)
 
         return rotated
 

@@ -124,11 +124,16 @@ disk: {{min_free: 1000TB, critical_free: 0}}
     run_dir = run_dir_of(proc)
     disk_low = events(run_dir, "disk_low")
     assert disk_low and any(e["pruned"] for e in disk_low)
-    rotations = len(events(run_dir, "log_rotated"))
+    rotated = events(run_dir, "log_rotated")
     pruned = sum(len(e["pruned"]) for e in disk_low)
-    assert rotations > 5 and pruned > 0
-    # What is left on disk is what rotation wrote minus what the guard pruned.
-    assert len(list((run_dir / "logs").glob("target.log.*"))) == rotations - pruned
+    dropped = sum(e["dropped"] is not None for e in rotated)
+    assert len(rotated) > 5 and pruned > 0
+    # Every rotated file is accounted for by the events, however fast the machine: still on
+    # disk, pruned by the disk guard, or dropped by `keep` (a fast target rotates more than
+    # `keep` times between two samples of the guard).
+    left = len(list((run_dir / "logs").glob("target.log.*")))
+    assert left == len(rotated) - pruned - dropped
+    assert left <= 50
 
     critical = write_profile(tmp_path / "critical.yaml", """
 duration: 60s

@@ -22,9 +22,9 @@ def _all_lines(path: Path, keep: int) -> list[bytes]:
 
 
 def test_rotation_shifts_newest_to_dot_1_and_bounds_keep(tmp_path: Path) -> None:
-    rotated: list[tuple[str, int]] = []
+    rotated: list[tuple[str, int, str | None]] = []
     log = RotatingLogFile(tmp_path / "t.log", max_bytes=100, keep=3,
-                          on_rotate=lambda p, n: rotated.append((p.name, n)))
+                          on_rotate=lambda p, n, d: rotated.append((p.name, n, d and d.name)))
     for i in range(100):
         log.write(f"line {i:04d} {'x' * 20}\n".encode())
     log.close()
@@ -33,7 +33,11 @@ def test_rotation_shifts_newest_to_dot_1_and_bounds_keep(tmp_path: Path) -> None
     numbers = [int(line.split()[1]) for line in kept]
     assert numbers == list(range(numbers[0], 100))  # the newest, in order, none missing
     assert all(len(p.read_bytes()) <= 100 for p in tmp_path.iterdir())
-    assert rotated and all(name == "t.log" for name, _ in rotated)
+    assert rotated and all(name == "t.log" for name, _, _ in rotated)
+    # The first `keep` rotations drop nothing; every later one drops the oldest, t.log.3.
+    assert [d for _, _, d in rotated[:3]] == [None, None, None]
+    assert {d for _, _, d in rotated[3:]} == {"t.log.3"}
+    assert len(rotated) - sum(d is not None for _, _, d in rotated) == 3  # = files left
 
 
 def test_total_bytes_and_prune_oldest(tmp_path: Path) -> None:
