@@ -39,4 +39,9 @@ class SimConfig(BaseModel):
     # Closed orders kept for lookups (Bybit's realtime list shows up to 500 recent closed ones);
     # small so memory saturates within minutes of a long run.
     closed_order_history: int = Field(default=500, ge=10)
+    # Funding of perpetuals: Bybit's 8 h schedule and a typical BTCUSDT rate (0.01 %).
+    funding_interval_s: float = Field(default=28_800.0, gt=0)
+    funding_rate: Decimal = Decimal("0.0001")
+    # Seeded 1m candle history before the start (klines have something to show at once).
+    kline_history_minutes: int = Field(default=1440, ge=0, le=10_080)
     instruments: tuple[Instrument, ...] = Field(default_factory=default_instruments)

@@ -7,9 +7,14 @@ errors. Messages follow the field captures of bybit-v5.md §2 and §5.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from typing import Any
 
 import orjson
+
+logger = logging.getLogger(__name__)
+UNKNOWN_KEPT = 1000  # distinct unknown routes / topics counted (bounded: clients choose them)
 
 OK = 0
 SERVER_TIMEOUT = 10000
@@ -112,3 +117,12 @@ def dumps(obj: Any) -> bytes:
 
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
+
+
+def note_unknown(counts: Counter[str], name: str, kind: str) -> None:
+    """Count a route or topic a client asked for that the simulator lacks; log it once."""
+    if name not in counts:
+        if len(counts) >= UNKNOWN_KEPT:
+            return
+        logger.warning("client asked for unknown %s %s (see /sim/stats)", kind, name)
+    counts[name] += 1
