@@ -185,7 +185,7 @@ class Account:
         """The ``UNIFIED`` wallet: margins from positions (IM = value / leverage, MM at
         :data:`MM_RATE`) and open linear orders (``order_im``, USDT); spot orders lock what
         they may spend (``locked``). Available = wallet - IM - locked, so every figure agrees
-        with ``position/list`` and the open orders (docs/simulator.md §4)."""
+        with ``position/list`` and the open orders (docs/simulator.md, "Account and margins")."""
         locked = locked or {}
         upl = self.unrealised(marks)
         position_im = sum((p.initial_margin for p in self.positions.values()), ZERO)

@@ -66,6 +66,7 @@ class Exchange:
                 inst,
                 random.Random(config.seed * 1_000_003 + zlib.crc32(repr(inst.key).encode())),  # noqa: S311
                 config.book_levels,
+                model=config.market_model(),
             )
             for inst in config.instruments
         }
@@ -439,7 +440,8 @@ class Exchange:
 
     def step_market(self, market: SymbolMarket, dt_s: float) -> None:
         """Move the mid; resting user orders the move crossed trade (the market went through
-        them) while crossed synthetic size is withdrawn; re-lay depth; then the taker flow."""
+        them, the synthetic size queued ahead of them first) while other crossed synthetic
+        size is withdrawn; re-lay depth; then the taker flow."""
         now = self.clock.now_ms()
         cfg = self.config
         market.step_mid(dt_s)

@@ -6,7 +6,7 @@ interval of ``/v5/market/kline`` and the ``kline.{interval}.{symbol}`` topic is 
 REST klines, the kline stream and recent-trade agree by construction. Minutes without a trade
 are flat candles at the previous close with zero volume, as Bybit shows them. Before the first
 trade, a seeded warm-up history (``kline_history_minutes``, a random walk ending at the start
-price) stands in for the days before the simulator started (docs/simulator.md §3).
+price) stands in for the days before the simulator started (docs/simulator.md, "The market model").
 
 Prices are integer ticks and volumes integer lots; turnover is ticks x lots, rendered exactly.
 """
