@@ -21,7 +21,6 @@ from bot.sim.klines import (
     INTERVALS,
     Candle,
     SymbolTape,
-    render,
     render_price_only,
     stream_item,
 )
@@ -163,12 +162,11 @@ def register(api: RestApi, data: MarketData) -> None:  # noqa: C901 (a flat rout
         return category, inst, tape.candles(interval, start, end, limit, now)
 
     def kline(params: dict[str, Any]) -> Any:
-        category, inst, rows = _candles(params)
-        return {
-            "category": category.value,
-            "symbol": inst.symbol,
-            "list": [render(inst, c) for c in rows],
-        }
+        category, inst, tape = data.tape(params)
+        now = clock.now_ms()
+        interval, start, end, limit = _window(params, now)
+        rows = tape.rows(interval, start, end, limit, now)
+        return {"category": category.value, "symbol": inst.symbol, "list": rows}
 
     def price_kline(params: dict[str, Any]) -> Any:
         if params.get("category") == "spot":

@@ -48,13 +48,23 @@ TAPE_TRADES = 1000  # recent-trade's maximum limit for linear
 class Candle:
     """One candle in ticks and lots; ``start_ms`` is the open time."""
 
-    __slots__ = ("close", "high", "low", "open", "start_ms", "turnover_units", "volume_lots")
+    __slots__ = (
+        "close",
+        "high",
+        "low",
+        "open",
+        "row",
+        "start_ms",
+        "turnover_units",
+        "volume_lots",
+    )
 
     def __init__(self, start_ms: int, price: int) -> None:
         self.start_ms = start_ms
         self.open = self.high = self.low = self.close = price
         self.volume_lots = 0
         self.turnover_units = 0  # ticks x lots
+        self.row: list[str] | None = None  # rendered once closed (it never changes again)
 
     def add(self, ticks: int, lots: int) -> None:
         if ticks > self.high:
@@ -101,6 +111,7 @@ class SymbolTape:
     inst: Instrument
     minutes: deque[Candle] = field(default_factory=lambda: deque(maxlen=KEPT_MINUTES))
     trades: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=TAPE_TRADES))
+    _closed_rows: dict[str, dict[int, list[str]]] = field(default_factory=dict)
 
     def warm_up(self, now_ms: int, minutes: int, rng: random.Random) -> None:
         """Seeded history of ``minutes`` flat-volume candles ending at the start price."""
@@ -178,6 +189,42 @@ class SymbolTape:
                 current.volume_lots += minute.volume_lots
                 current.turnover_units += minute.turnover_units
         return out
+
+    def rows(
+        self, interval: str, start_ms: int, end_ms: int, limit: int, now_ms: int
+    ) -> list[list[str]]:
+        """:meth:`candles` rendered; closed candles are rendered once and reused, so a
+        1,000-candle request costs little more than its serialisation."""
+        inst = self.inst
+        if interval != "1":
+            cache = self._closed_rows.setdefault(interval, {})
+            if len(cache) > 20_000:
+                cache.clear()
+            open_start = bucket_start(now_ms, interval)
+            out = []
+            for candle in self.candles(interval, start_ms, end_ms, limit, now_ms):
+                if candle.start_ms == open_start:
+                    out.append(render(inst, candle))
+                    continue
+                row = cache.get(candle.start_ms)
+                if row is None:
+                    row = cache[candle.start_ms] = render(inst, candle)
+                out.append(row)
+            return out
+        current = self._roll(now_ms)
+        rows: list[list[str]] = []
+        for minute in reversed(self.minutes):
+            if minute.start_ms > end_ms:
+                continue
+            if minute.start_ms < start_ms or len(rows) == limit:
+                break
+            if minute is current:
+                rows.append(render(inst, minute))
+                continue
+            if minute.row is None:
+                minute.row = render(inst, minute)
+            rows.append(minute.row)
+        return rows
 
     def current(self, interval: str, now_ms: int) -> Candle:
         return self.candles(interval, 0, now_ms, 1, now_ms)[0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -202,5 +203,7 @@ class SymbolMarket:
         return self.inst.price_dec(round(self.mid_ticks))
 
 
-def _has_synthetic(entries: Iterable[Entry]) -> bool:
+def _has_synthetic(entries: deque[Entry]) -> bool:
+    if entries and entries[0].order is None:  # the common case: one synthetic entry
+        return True
     return any(entry.order is None for entry in entries)
