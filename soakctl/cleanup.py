@@ -147,5 +147,13 @@ def cleanup(runs_dir: Path, *, dry_run: bool = False) -> CleanupResult:
         except psutil.Error:
             continue
     _gone, alive = psutil.wait_procs(doomed, timeout=KILL_WAIT_S)
-    result.survivors = sorted(p.pid for p in alive)
+    result.survivors = sorted(p.pid for p in alive if not _dead(p))
     return result
+
+
+def _dead(proc: psutil.Process) -> bool:
+    """Gone, or a zombie waiting for a parent that is not us to reap it: it holds nothing."""
+    try:
+        return bool(proc.status() == psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return True

@@ -79,18 +79,22 @@ ERROR_MORE_DATA = 234
 TERMINATED_EXIT_CODE = 1
 
 
+#: DWORD is 32 bits on every Windows ABI; ``wintypes.DWORD`` is ``c_ulong``, 64-bit on Linux, so
+#: the layouts use fixed-width types and the size test means the same on both.
+DWORD = ctypes.c_uint32
+
 # -- structures (documented layouts; sizes asserted in tests/unit/soakctl/test_winjob.py) -----
 class JOBOBJECT_BASIC_LIMIT_INFORMATION(ctypes.Structure):
     _fields_ = (
         ("PerProcessUserTimeLimit", ctypes.c_int64),  # LARGE_INTEGER
         ("PerJobUserTimeLimit", ctypes.c_int64),
-        ("LimitFlags", wintypes.DWORD),
+        ("LimitFlags", DWORD),
         ("MinimumWorkingSetSize", ctypes.c_size_t),
         ("MaximumWorkingSetSize", ctypes.c_size_t),
-        ("ActiveProcessLimit", wintypes.DWORD),
+        ("ActiveProcessLimit", DWORD),
         ("Affinity", ctypes.c_size_t),  # ULONG_PTR
-        ("PriorityClass", wintypes.DWORD),
-        ("SchedulingClass", wintypes.DWORD),
+        ("PriorityClass", DWORD),
+        ("SchedulingClass", DWORD),
     )
 
 
@@ -122,10 +126,10 @@ class JOBOBJECT_BASIC_ACCOUNTING_INFORMATION(ctypes.Structure):
         ("TotalKernelTime", ctypes.c_int64),
         ("ThisPeriodTotalUserTime", ctypes.c_int64),
         ("ThisPeriodTotalKernelTime", ctypes.c_int64),
-        ("TotalPageFaultCount", wintypes.DWORD),
-        ("TotalProcesses", wintypes.DWORD),
-        ("ActiveProcesses", wintypes.DWORD),
-        ("TotalTerminatedProcesses", wintypes.DWORD),
+        ("TotalPageFaultCount", DWORD),
+        ("TotalProcesses", DWORD),
+        ("ActiveProcesses", DWORD),
+        ("TotalTerminatedProcesses", DWORD),
     )
 
 
@@ -138,8 +142,8 @@ def process_id_list_type(capacity: int) -> type[ctypes.Structure]:
 
     class JOBOBJECT_BASIC_PROCESS_ID_LIST(ctypes.Structure):
         _fields_ = (
-            ("NumberOfAssignedProcesses", wintypes.DWORD),
-            ("NumberOfProcessIdsInList", wintypes.DWORD),
+            ("NumberOfAssignedProcesses", DWORD),
+            ("NumberOfProcessIdsInList", DWORD),
             ("ProcessIdList", ctypes.c_size_t * capacity),
         )
 
