@@ -27,10 +27,10 @@ from typing import Any
 from soakctl import __version__
 from soakctl.backoff import ExponentialBackoff
 from soakctl.clock import Clock, SystemClock
+from soakctl.commands import resolve_command
 from soakctl.errors import ProfileError, SoakError, SupervisorError
 from soakctl.observer import NullObserver, RunObserver
 from soakctl.placeholders import expand, expand_all
-from soakctl.platform import resolve_command
 from soakctl.procfs import default_reader
 from soakctl.proctree import ProcessTree, ProcReader
 from soakctl.profile import Profile, Service, Target
