@@ -7,6 +7,7 @@ Runs on Linux and Windows (psutil does the killing).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -95,3 +96,43 @@ def test_cleanup_of_a_missing_directory_is_bad_input(tmp_path: Path) -> None:
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "nope" in lines[0] and "not a directory" in lines[0]
+
+
+def test_cleanup_ends_a_hung_real_run_and_everything_it_supervised(tmp_path: Path) -> None:
+    """A real `soakctl run`, frozen (as a run the runner lost track of), is ended by the next
+    job's `soakctl cleanup` from what it recorded itself; its guard / job objects then end the
+    target's whole tree, orphan included."""
+    pids_file = tmp_path / "tree.json"
+    spawner = Path(__file__).parent / "targets" / "spawner.py"
+    out = tmp_path / "runs"
+    soak = subprocess.Popen([sys.executable, "-m", "soakctl", "run", "--duration", "10m",
+                             "--interval", "0.5s", "--no-analyze", "--out", str(out), "--",
+                             sys.executable, str(spawner), str(pids_file)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, env=cli_env())
+    tree: dict[str, object] = {}
+    try:
+        tree = wait_for(lambda: pids_file.exists() and json.loads(pids_file.read_text()),
+                        timeout=120, what="the target's tree")
+        run_json = wait_for(lambda: next(out.glob("*/run.json"), None), timeout=30,
+                            what="run.json")
+        holder = psutil.Process(json.loads(run_json.read_text())["soakctl_process"]["pid"])
+        holder.suspend()  # hung: alive, holding its trees, doing nothing
+
+        done = _cleanup("--runs-dir", str(out), "--json")
+        assert done.returncode == 0, done.stderr
+        ended = {k["pid"] for k in json.loads(done.stdout)["killed"]}
+        assert holder.pid in ended and tree["target"] in ended
+        soak.wait(timeout=60)
+        members = [tree["target"], tree["grandchild"], *tree["children"]]  # type: ignore[list-item]
+        wait_for(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status()
+                                 != psutil.STATUS_ZOMBIE for p in members),
+                 timeout=30, what="the run's tree to end")
+    finally:
+        if soak.poll() is None:
+            soak.kill()
+            soak.wait(timeout=30)
+        for key in ("target", "grandchild"):
+            if key in tree:
+                with contextlib.suppress(psutil.Error):
+                    psutil.Process(tree[key]).kill()  # type: ignore[arg-type]
