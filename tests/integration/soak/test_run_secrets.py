@@ -8,6 +8,7 @@ directory, and neither value appears in any file of the run directory.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -66,11 +67,12 @@ def test_secrets_dir_is_gone_even_when_the_run_fails_to_start(tmp_path: Path) ->
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     profile = tmp_path / "bad.yaml"
+    py = json.dumps(sys.executable)  # a YAML double-quoted scalar, Windows backslashes too
     profile.write_text(
         "name: bad\nduration: 5s\nservices:\n"
-        f"  - name: broken\n    command: [{sys.executable!r}, -c, 'import sys; sys.exit(3)']\n"
+        f"  - name: broken\n    command: [{py}, -c, 'import sys; sys.exit(3)']\n"
         "    ready: {file: '{secrets_dir}/never', timeout: 20s}\n"
-        "target:\n  command: [" + repr(sys.executable) + ", -c, 'pass']\n")
+        f"target:\n  command: [{py}, -c, 'pass']\n")
     env = cli_env()
     env.update(TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp))
     proc = subprocess.run([soakctl(), "run", "--profile", str(profile), "--out",
