@@ -8,6 +8,8 @@ event in ``events.jsonl`` the ``pid`` and ``create_time`` of a service or target
 process is ended only if a process with that pid exists *and* its create time matches (a pid
 reused by an unrelated process is spared), together with its descendants. soakctl goes first:
 on Windows its death closes its kill-on-close job objects, on Linux its guard kills its trees.
+Then the credentials directories a dead soakctl could not remove (``soakctl-secrets-<pid>-*`` in
+the temp directory, :mod:`soakctl.runsecrets`) are deleted.
 
 Names are never used: ``python.exe`` or ``mmbot`` may well be someone else's process.
 """
@@ -25,6 +27,7 @@ from typing import Any
 import psutil
 
 from soakctl.errors import UsageError
+from soakctl.runsecrets import remove_orphaned
 
 #: create times (epoch s) within this are the same process: psutil derives them from the boot
 #: time on Linux, which the kernel recomputes and may shift by a fraction of a second.
@@ -47,10 +50,11 @@ class CleanupResult:
     recorded: int = 0
     killed: list[dict[str, Any]] = field(default_factory=list)
     survivors: list[int] = field(default_factory=list)
+    secrets_removed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"runs": self.runs, "recorded": self.recorded, "killed": self.killed,
-                "survivors": self.survivors}
+                "survivors": self.survivors, "secrets_removed": self.secrets_removed}
 
 
 def own_identity() -> dict[str, float | int]:
@@ -139,16 +143,28 @@ def cleanup(runs_dir: Path, *, dry_run: bool = False) -> CleanupResult:
             doomed.append(member)
             result.killed.append({"pid": member.pid, "name": record.name,
                                   "root_pid": record.pid, "run_dir": str(record.run_dir)})
-    if dry_run or not doomed:
+    if dry_run:
         return result
     for proc in doomed:
         try:
             proc.kill()  # SIGKILL / TerminateProcess: a leftover gets no second chance
         except psutil.Error:
             continue
-    _gone, alive = psutil.wait_procs(doomed, timeout=KILL_WAIT_S)
-    result.survivors = sorted(p.pid for p in alive if not _dead(p))
+    if doomed:
+        _gone, alive = psutil.wait_procs(doomed, timeout=KILL_WAIT_S)
+        result.survivors = sorted(p.pid for p in alive if not _dead(p))
+    for record in records:
+        # Only once no process at all has that pid: a live one may be a newer soakctl.
+        if record.name == "soakctl" and _gone_for_good(record.pid):
+            result.secrets_removed.extend(str(p) for p in remove_orphaned(record.pid))
     return result
+
+
+def _gone_for_good(pid: int) -> bool:
+    try:
+        return _dead(psutil.Process(pid))
+    except psutil.Error:
+        return True
 
 
 def _dead(proc: psutil.Process) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from soakctl.errors import ProfileError
@@ -32,9 +33,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+SecretsDir = str | Callable[[], str] | None
+
+
 def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]],
-           ports: dict[str, int] | None = None, secrets_dir: str | None = None) -> str:
-    """Expand the placeholders in ``text``; ``ports`` holds the run's allocated ports."""
+           ports: dict[str, int] | None = None, secrets_dir: SecretsDir = None) -> str:
+    """Expand the placeholders in ``text``; ``ports`` holds the run's allocated ports and
+    ``secrets_dir`` is the credentials directory or a function making it on first use."""
     port_table = _PORTS if ports is None else ports
 
     def replace(match: re.Match[str]) -> str:
@@ -44,7 +49,7 @@ def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]],
         if key == "secrets_dir":
             if secrets_dir is None:
                 raise ProfileError("placeholder {secrets_dir}: only available during a run")
-            return secrets_dir
+            return secrets_dir if isinstance(secrets_dir, str) else secrets_dir()
         if key.startswith("ports."):
             name = key.removeprefix("ports.")
             if name not in port_table:
@@ -66,5 +71,5 @@ def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]],
 
 
 def expand_all(items: list[str], run_dir: str, services: dict[str, dict[str, Any]],
-               ports: dict[str, int] | None = None, secrets_dir: str | None = None) -> list[str]:
+               ports: dict[str, int] | None = None, secrets_dir: SecretsDir = None) -> list[str]:
     return [expand(item, run_dir, services, ports, secrets_dir) for item in items]

@@ -183,7 +183,7 @@ class SoakRun:
     def _supervise(self, result: RunResult) -> RunResult:
         error: SoakError | None = None
         scraper: MetricsScraper | None = None
-        self._secrets = RunSecrets.create()  # {secrets_dir}: outside the run dir, removed below
+        self._secrets = RunSecrets.lazy()  # {secrets_dir}: outside the run dir, removed below
         try:
             self._start_services()
             self._start_target(attempt=0)
@@ -217,11 +217,11 @@ class SoakRun:
 
     def _expand(self, text: str) -> str:
         return expand(text, str(self.run_dir), self._service_values, self._ports,
-                      str(self._secrets.path))
+                      self._secrets.ensure)
 
     def _expand_argv(self, argv: list[str]) -> list[str]:
         return expand_all(argv, str(self.run_dir), self._service_values, self._ports,
-                          str(self._secrets.path))
+                          self._secrets.ensure)
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
         env = dict(os.environ)

@@ -27,7 +27,8 @@ def cleanup(
 
     A process is ended only if its pid AND its create time match what the run recorded
     (run.json `soakctl_process`, `start` events in events.jsonl), so a reused pid is never
-    touched, and process names are never used. Run it first in a self-hosted runner job.
+    touched, and process names are never used. Credentials directories a killed run could
+    not remove are deleted too. Run it first in a self-hosted runner job.
     Example: soakctl cleanup --runs-dir D:\\soak-runs
     """
     from soakctl.cleanup import cleanup as do_cleanup
@@ -39,6 +40,8 @@ def cleanup(
         verb = "would end" if dry_run else "ended"
         for item in result.killed:
             typer.echo(f"{verb} pid {item['pid']} ({item['name']}, {item['run_dir']})")
+        for path in result.secrets_removed:
+            typer.echo(f"removed credentials left by a dead run: {path}")
         typer.echo(f"{result.runs} run dirs, {result.recorded} recorded processes, "
                    f"{len(result.killed)} {verb}, {len(result.survivors)} survived")
     if result.survivors:

@@ -38,9 +38,11 @@ def _record(run_dir: Path, soakctl_proc: psutil.Process | None,
     (run_dir / "events.jsonl").write_text("\n".join(lines))
 
 
-def _cleanup(*args: str) -> subprocess.CompletedProcess[str]:
+def _cleanup(*args: str, env: dict[str, str] | None = None
+             ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([soakctl(), "cleanup", *args], capture_output=True, text=True,
-                          timeout=120, env=cli_env(), stdin=subprocess.DEVNULL, check=False)
+                          timeout=120, env=env or cli_env(), stdin=subprocess.DEVNULL,
+                          check=False)
 
 
 def test_cleanup_ends_recorded_processes_and_spares_reused_pids(tmp_path: Path) -> None:
@@ -101,15 +103,21 @@ def test_cleanup_of_a_missing_directory_is_bad_input(tmp_path: Path) -> None:
 def test_cleanup_ends_a_hung_real_run_and_everything_it_supervised(tmp_path: Path) -> None:
     """A real `soakctl run`, frozen (as a run the runner lost track of), is ended by the next
     job's `soakctl cleanup` from what it recorded itself; its guard / job objects then end the
-    target's whole tree, orphan included."""
+    target's whole tree, orphan included; the credentials directory it could not remove goes
+    too."""
     pids_file = tmp_path / "tree.json"
     spawner = Path(__file__).parent / "targets" / "spawner.py"
     out = tmp_path / "runs"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = cli_env()
+    env.update(TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp))
+    # The extra "{secrets_dir}" argument (ignored by the target) makes the run create one.
     soak = subprocess.Popen([sys.executable, "-m", "soakctl", "run", "--duration", "10m",
                              "--interval", "0.5s", "--no-analyze", "--out", str(out), "--",
-                             sys.executable, str(spawner), str(pids_file)],
+                             sys.executable, str(spawner), str(pids_file), "{secrets_dir}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL, env=cli_env())
+                            stdin=subprocess.DEVNULL, env=env)
     tree: dict[str, object] = {}
     try:
         tree = wait_for(lambda: pids_file.exists() and json.loads(pids_file.read_text()),
@@ -118,11 +126,16 @@ def test_cleanup_ends_a_hung_real_run_and_everything_it_supervised(tmp_path: Pat
                             what="run.json")
         holder = psutil.Process(json.loads(run_json.read_text())["soakctl_process"]["pid"])
         holder.suspend()  # hung: alive, holding its trees, doing nothing
+        secrets = list(tmp.glob(f"soakctl-secrets-{holder.pid}-*"))
+        assert len(secrets) == 1 and secrets[0].is_dir()
 
-        done = _cleanup("--runs-dir", str(out), "--json")
+        done = _cleanup("--runs-dir", str(out), "--json", env=env)
         assert done.returncode == 0, done.stderr
-        ended = {k["pid"] for k in json.loads(done.stdout)["killed"]}
+        report = json.loads(done.stdout)
+        ended = {k["pid"] for k in report["killed"]}
         assert holder.pid in ended and tree["target"] in ended
+        assert report["secrets_removed"] == [str(secrets[0])]
+        assert not secrets[0].exists()
         soak.wait(timeout=60)
         members = [tree["target"], tree["grandchild"], *tree["children"]]  # type: ignore[list-item]
         wait_for(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status()
