@@ -276,8 +276,24 @@ def register(api: RestApi, data: MarketData) -> None:  # noqa: C901 (a flat rout
     for path, fn in routes:
         api.add("GET", path, fn, private=False)
     # Bybit's other categories: empty lists where the simulator lists nothing.
-    fn, _ = api.routes[("GET", "/v5/market/instruments-info")]
-    api.add("GET", "/v5/market/instruments-info", listed_or_empty(fn, _empty_paged), private=False)
+    plain_info, _ = api.routes[("GET", "/v5/market/instruments-info")]
+
+    def instruments_info(params: dict[str, Any]) -> Any:
+        """An unlisted symbol is an empty list on Bybit, not an error (a bot reads "not
+        listed" from it and can stop at once instead of retrying)."""
+        try:
+            return plain_info(params)
+        except ApiError as err:
+            if err.message != "params error: symbol invalid":
+                raise
+            return _empty_paged(str(params.get("category")))
+
+    api.add(
+        "GET",
+        "/v5/market/instruments-info",
+        listed_or_empty(instruments_info, _empty_paged),
+        private=False,
+    )
     plain_tickers, _ = api.routes[("GET", "/v5/market/tickers")]
 
     def tickers(params: dict[str, Any]) -> Any:

@@ -99,6 +99,8 @@ def test_other_categories_are_empty_lists(sim: SimThread) -> None:
             "/v5/execution/list",
         ):
             assert ok(signed(sim, "GET", path, {"category": category}))["list"] == []
+    unlisted = {"category": "linear", "symbol": "DOGEBTC"}
+    assert ok(signed(sim, "GET", "/v5/market/instruments-info", unlisted))["list"] == []
     bad = signed(sim, "GET", "/v5/market/instruments-info", {"category": "futures"}).json()
     assert (bad["retCode"], bad["retMsg"]) == (10001, "Illegal category")
 
