@@ -55,6 +55,7 @@ class Candle:
         "open",
         "row",
         "start_ms",
+        "traded",
         "turnover_units",
         "volume_lots",
     )
@@ -65,8 +66,12 @@ class Candle:
         self.volume_lots = 0
         self.turnover_units = 0  # ticks x lots
         self.row: list[str] | None = None  # rendered once closed (it never changes again)
+        self.traded = False  # until the first print it is flat at the previous close
 
     def add(self, ticks: int, lots: int) -> None:
+        if not self.traded:  # the first print opens the candle
+            self.traded = True
+            self.open = self.high = self.low = ticks
         if ticks > self.high:
             self.high = ticks
         if ticks < self.low:
@@ -128,9 +133,9 @@ class SymbolTape:
             candle = Candle(current - index * MINUTE_MS, max(1, round(price)))
             swing = abs(rng.gauss(0.0, sigma_ticks / 2))
             lots = max(1, round(rng.expovariate(1 / mean_lots)))
-            candle.add(round(max(candle.open, close) + swing), 0)
-            candle.add(max(1, round(min(candle.open, close) - swing)), 0)
-            candle.add(close, lots)
+            candle.high = round(max(candle.open, close) + swing)
+            candle.low = max(1, round(min(candle.open, close) - swing))
+            candle.close, candle.volume_lots, candle.traded = close, lots, True
             candle.turnover_units = lots * (candle.open + close) // 2
             built.append(candle)
         built.sort(key=lambda c: c.start_ms)
@@ -181,13 +186,20 @@ class SymbolTape:
                 current.high, current.low = minute.high, minute.low
                 current.volume_lots = minute.volume_lots
                 current.turnover_units = minute.turnover_units
+                current.traded = minute.traded
                 out.append(current)
-            else:  # walking backwards: this minute precedes what is aggregated so far
+                continue
+            # Walking backwards: this minute precedes what is aggregated so far. Minutes without
+            # a print only fill in while nothing later in the bucket traded (OHLC = the prints).
+            current.volume_lots += minute.volume_lots
+            current.turnover_units += minute.turnover_units
+            if minute.traded and current.traded:
                 current.open = minute.open
                 current.high = max(current.high, minute.high)
                 current.low = min(current.low, minute.low)
-                current.volume_lots += minute.volume_lots
-                current.turnover_units += minute.turnover_units
+            elif minute.traded or not current.traded:
+                current.open, current.high, current.low = minute.open, minute.high, minute.low
+                current.traded = minute.traded
         return out
 
     def rows(
