@@ -1,10 +1,9 @@
 """A minimal market maker on ccxt.pro: one post-only quote per side at the touch of BTC/USDT:USDT.
 
-Bring-your-own-bot example for `mmbot sim` (docs/simulator.md, "Bring your own bot"): the
-client is stock ccxt.pro, pointed at the simulator by its URLs only. It watches the order book,
-keeps one post-only buy at the best bid and one sell at the best ask (re-priced when the touch
-moved more than TOLERANCE ticks, at most every MIN_REPRICE_S), stops quoting a side at the
-position limit, and cancels everything on SIGTERM / SIGINT / Ctrl-Break.
+Stock ccxt.pro pointed at `mmbot sim` by its URLs only (docs/simulator.md, "Bring your own
+bot"): one post-only buy at the best bid and one sell at the best ask, re-priced when the touch
+moved more than TOLERANCE ticks (at most every MIN_REPRICE_S), no quote past the position
+limit, everything cancelled on SIGTERM / SIGINT / Ctrl-Break.
 
 Environment: EXCHANGE_REST_URL (default http://127.0.0.1:8900; WebSockets on the same port),
 BYBIT_API_KEY_FILE / BYBIT_API_SECRET_FILE (or BYBIT_API_KEY / BYBIT_API_SECRET), SYMBOL.
@@ -18,6 +17,7 @@ import os
 import signal
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import ccxt.pro
@@ -37,7 +37,11 @@ def secret(name: str) -> str:
 
 def exchange_for(rest: str) -> ccxt.pro.bybit:
     ws = "ws" + rest.removeprefix("http")
-    exchange = ccxt.pro.bybit({"apiKey": secret("KEY"), "secret": secret("SECRET")})
+    # Bounded caches (ccxt keeps 1,000 orders by default): memory plateaus within minutes.
+    options = {"ordersLimit": 20, "tradesLimit": 20}
+    exchange = ccxt.pro.bybit(
+        {"apiKey": secret("KEY"), "secret": secret("SECRET"), "options": options}
+    )
     exchange.urls["api"] = {  # the only change to a stock client: where it connects
         **dict.fromkeys(("spot", "futures", "v2", "public", "private"), rest),
         "ws": {
@@ -59,7 +63,7 @@ class Maker:
         self.quotes: dict[str, dict[str, float | str]] = {}  # side -> {"id", "price", "at"}
         self.position = 0.0
         self.placed = {"buy": 0, "sell": 0}
-        self.closed: set[str] = set()  # ids seen filled/cancelled (a push may beat the ack)
+        self.closed: deque[str] = deque(maxlen=100)  # ids seen done (a push may beat the ack)
 
     async def follow_orders(self) -> None:
         """Forget quotes that filled or were cancelled; track the position from fills."""
@@ -67,7 +71,7 @@ class Maker:
             for order in await self.ex.watch_orders(SYMBOL):
                 if order["status"] == "open":
                     continue
-                self.closed.add(order["id"])
+                self.closed.append(order["id"])
                 quote = self.quotes.get(order["side"])
                 if quote and quote["id"] == order["id"]:
                     del self.quotes[order["side"]]
