@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from soakctl.contracts import Sample
+
 
 class RunObserver(Protocol):
     def on_start(self, info: dict[str, Any]) -> None:
         """The run directory exists and the target is about to start."""
 
-    def on_sample(self, sample: dict[str, Any]) -> None:
+    def on_sample(self, sample: Sample) -> None:
         """A sample was written."""
 
     def on_event(self, event: dict[str, Any]) -> None:
@@ -26,7 +28,7 @@ class NullObserver:
     def on_start(self, info: dict[str, Any]) -> None:
         pass
 
-    def on_sample(self, sample: dict[str, Any]) -> None:
+    def on_sample(self, sample: Sample) -> None:
         pass
 
     def on_event(self, event: dict[str, Any]) -> None:

@@ -10,10 +10,13 @@ import platform
 import socket
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from soakctl.contracts import Host
 
 
 def make_run_dir(out: Path, now: float | None = None) -> tuple[str, Path]:
@@ -32,10 +35,10 @@ def make_run_dir(out: Path, now: float | None = None) -> tuple[str, Path]:
     raise FileExistsError(f"no free run directory name under {out}")
 
 
-def host_info() -> dict[str, Any]:
+def host_info() -> Host:
     import psutil  # only the runner needs it; keep `soakctl analyze` imports light
 
-    return {
+    return {  # soakctl.contracts.Host
         "os": platform.system(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -45,7 +48,7 @@ def host_info() -> dict[str, Any]:
     }
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
     """Write then rename, so a reader (or a crash) never sees half a file."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")

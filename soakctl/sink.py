@@ -9,6 +9,7 @@ left behind to lose.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ class JsonlSink:
         self._fd: int | None = os.open(path, flags, 0o644)
         self.lines = 0
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: Mapping[str, Any]) -> None:
         if self._fd is None:
             return
         data = orjson.dumps(record, option=_OPTS) + b"\n"

@@ -1,12 +1,13 @@
-"""The k6-style criteria language of SPEC §6: ``SERIES[.AGG] OP NUMBER``.
+"""The k6-style criteria language of docs/cli.md §6: ``SERIES[.AGG] OP NUMBER``.
 
 Parsing is strict: a malformed expression, an unknown series or an aggregate on a scalar is a
 ``UsageError`` (exit 2), never silently true. Evaluation looks values up through a
 ``ValueSource`` (the analysis), which answers None when the run did not record the series;
 a default criterion is then *skipped* (not applicable), a user's criterion *fails* ("no data").
 
-Series: the SPEC §4 sample fields (``rss_bytes``, ``cpu_percent``, ...), ``metrics.NAME``, and
-the run-level scalars in :data:`SCALARS`. A series alone means its last value.
+Series: the sample fields of docs/run-files.md §4 (``rss_bytes``, ``cpu_percent``, ...),
+``metrics.NAME``, and the run-level scalars in :data:`SCALARS`. A series alone means its last
+value.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from soakctl.analyze.loader import NUMERIC_FIELDS
+from soakctl.contracts import CriterionResult
 from soakctl.errors import UsageError
 
 AGGREGATES = ("min", "max", "avg", "p50", "p90", "p95", "p99", "last", "slope_per_hour")
@@ -116,18 +118,17 @@ def parse_all(defaults: tuple[str, ...], profile: list[Any], cli: tuple[str, ...
     return list(out.values())
 
 
-def evaluate(crit: Criterion, source: ValueSource) -> dict[str, Any]:
+def evaluate(crit: Criterion, source: ValueSource) -> CriterionResult:
     """``{"expr", "value", "ok", "status", "source", "message"}`` for one criterion."""
     value = source.value(crit.series, crit.agg)
-    row: dict[str, Any] = {"expr": crit.expr, "value": value, "source": crit.source}
     if value is None:
         skip = crit.source == "default"
-        row.update(ok=skip, status="skip" if skip else "fail",
-                   message="not applicable: not recorded for this run" if skip
-                   else f"no data for {crit.key}")
-        return row
+        return CriterionResult(
+            expr=crit.expr, value=value, ok=skip, status="skip" if skip else "fail",
+            source=crit.source, message="not applicable: not recorded for this run" if skip
+            else f"no data for {crit.key}")
     ok = OPERATORS[crit.op](value, crit.number)
-    row.update(ok=ok, status="pass" if ok else "fail",
-               message=f"{crit.key} = {value:.6g}" + ("" if ok else f", want {crit.op} "
-                                                      f"{crit.number:g}"))
-    return row
+    return CriterionResult(
+        expr=crit.expr, value=value, ok=ok, status="pass" if ok else "fail", source=crit.source,
+        message=f"{crit.key} = {value:.6g}" + ("" if ok else f", want {crit.op} "
+                                               f"{crit.number:g}"))

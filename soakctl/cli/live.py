@@ -11,13 +11,14 @@ import sys
 import time
 from typing import Any
 
+from soakctl.contracts import Sample
 from soakctl.units import format_bytes, format_duration
 
 NOTABLE = {"exit", "restart", "give_up", "kill", "disk_low", "disk_critical", "service_exit",
            "sample_error", "stop", "ready", "check"}
 
 
-def _status(sample: dict[str, Any], duration_s: float) -> str:
+def _status(sample: Sample, duration_s: float) -> str:
     return (
         f"{format_duration(sample.get('elapsed_s', 0))}/{format_duration(duration_s)} "
         f"rss={format_bytes(sample.get('rss_bytes', 0))} cpu={sample.get('cpu_percent', 0):.1f}% "
@@ -51,7 +52,7 @@ class PlainObserver:
             f"{format_duration(info['duration_s'])}, sampling every {info['interval_s']:g}s"
         )
 
-    def on_sample(self, sample: dict[str, Any]) -> None:
+    def on_sample(self, sample: Sample) -> None:
         now = time.monotonic()
         if now - self._last_print >= self.every_s:
             self._last_print = now
@@ -99,7 +100,7 @@ class RichObserver:
         self._task = self.progress.add_task(
             "soak", total=max(info["duration_s"], 1e-9), elapsed="", status="starting")
 
-    def on_sample(self, sample: dict[str, Any]) -> None:
+    def on_sample(self, sample: Sample) -> None:
         self._status = (
             f"RSS {format_bytes(sample.get('rss_bytes', 0))}  "
             f"CPU {sample.get('cpu_percent', 0):.0f}%  procs {sample.get('num_procs', 0)}  "
