@@ -3,7 +3,8 @@
 
 Usage: python benchmarks/bench_analyze.py [--runs N] [--skip-million] [--skip-detect]
 
-1. 86,400 full samples (every SPEC §4 field plus three scraped metrics; a 24 h run at 1 Hz):
+1. 86,400 full samples (every sample field of docs/run-files.md §4 plus three scraped metrics;
+   a 24 h run at 1 Hz):
    ``soakctl analyze FILE --out DIR`` end to end (process start, load, leak analysis of every
    series, criteria, analysis.json, report.html, summary.md, junit.xml) side by side with the
    naive pipeline ``pandas.read_json(lines=True)`` + ``numpy.polyfit`` on the same file, each in
@@ -48,7 +49,7 @@ print(f"{slope:.3f} MiB/h")
 
 
 def write_full(path: Path, n: int, seed: int = 1) -> None:
-    """``n`` 1 Hz samples with every SPEC §4 field, a slow leak and GC sawtooth, in chunks."""
+    """``n`` 1 Hz samples with every field (docs/run-files.md §4), a slow leak and GC sawtooth."""
     gen = np.random.default_rng(seed)
     t0 = 1_780_000_000.0
     with path.open("wb") as fh:

@@ -1,4 +1,6 @@
-"""The few Bybit v5 calls the exchange checks make, blocking and bounded (bybit-v5.md §2, §4, §7).
+"""The few Bybit v5 calls the exchange checks make, blocking and bounded.
+
+Protocol: docs/bybit-v5.md §2, §4, §7.
 
 Each call takes the base URL and a timeout and either returns the decoded body or raises
 :class:`ExchangeUnreachable` with a one-line reason ("connection refused", "timed out after

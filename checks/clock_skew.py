@@ -1,7 +1,7 @@
 """``clock-skew``: our clock agrees with the exchange's, or signed requests get retCode 10002.
 
 Bybit accepts a request when ``server_time - recv_window <= timestamp < server_time + 1000``
-(bybit-v5.md §2). We require the skew (local minus server, the local time taken at the middle
+(docs/bybit-v5.md §2). We require the skew (local minus server, the local time taken at the middle
 of the request) to stay within half the recv_window behind and half of the 1000 ms allowance
 ahead, leaving the other half for network delay and drift over a 24 h run.
 """

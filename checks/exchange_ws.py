@@ -1,7 +1,7 @@
 """``exchange-ws``: the public and private WebSockets accept a connection and answer a ping.
 
 Public: connect to the linear public stream, send ``{"op": "ping"}``, expect a pong
-(``ret_msg == "pong"`` or ``op == "pong"``, bybit-v5.md §7). Private: the same, after an
+(``ret_msg == "pong"`` or ``op == "pong"``, docs/bybit-v5.md §7). Private: the same, after an
 ``auth`` op when credentials are configured (an auth failure is reported: the bot would loop
 on reconnects). Every wait is bounded, so a stalled socket fails inside the check's timeout.
 """

@@ -1,4 +1,6 @@
-"""Soak profiles (``workflows/*.yaml``, SPEC §7): a frozen, closed, typed model and its loader.
+"""Soak profiles (``workflows/*.yaml``): a frozen, closed, typed model and its loader.
+
+Contract: docs/cli.md §7.
 
 Unknown keys and bad values are :class:`~soakctl.errors.ProfileError` naming the file and the
 key path (``target.backoff.base: expected a duration, got 'fast'``). Durations and sizes take

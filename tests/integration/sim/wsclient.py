@@ -66,7 +66,7 @@ class RawWs:
 
 
 class LocalBook:
-    """Applies snapshot/delta frames exactly as bybit-v5.md §7 says, strictly."""
+    """Applies snapshot/delta frames exactly as docs/bybit-v5.md §7 says, strictly."""
 
     def __init__(self) -> None:
         self.bids: dict[str, str] = {}

@@ -1,6 +1,6 @@
 """Synthetic RSS traces with a known truth, in the shapes the dev set lacks.
 
-Shapes beyond ``/work/shared/bench/leaktraces.py``: staircase and late-starting leaks, one-off
+Shapes beyond a plain linear leak under a GC sawtooth: staircase and late-starting leaks, one-off
 steps, slow periodic cycles, irregular sampling with gaps, heavy-tailed spikes, 24 h traces at
 coarser intervals, and restarts. Used by the detector tests and ``benchmarks/bench_analyze.py``
 so the method is judged on shapes it was not tuned on. Leaks grow at >= 2x the threshold, clean

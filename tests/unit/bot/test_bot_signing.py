@@ -1,4 +1,4 @@
-"""Signing matches the vectors in bybit-v5.md §2 (computed with Python's hmac)."""
+"""Signing matches the vectors in docs/bybit-v5.md §2 (computed with Python's hmac)."""
 
 from __future__ import annotations
 

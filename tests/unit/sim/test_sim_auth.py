@@ -1,4 +1,4 @@
-"""REST and WS authentication: the bybit-v5.md §2 vectors, the recv_window rule, error codes,
+"""REST and WS authentication: the docs/bybit-v5.md §2 vectors, the recv_window rule, error codes,
 and rate-limit windows."""
 
 from __future__ import annotations

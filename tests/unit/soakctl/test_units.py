@@ -1,4 +1,4 @@
-"""Durations and sizes: the forms SPEC §3/§7 promise, and clear errors for the rest."""
+"""Durations and sizes: the forms docs/cli.md §3 and §7 promise, and clear errors for the rest."""
 
 from __future__ import annotations
 
