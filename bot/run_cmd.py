@@ -88,7 +88,7 @@ def run(
 
     setup_logging()
     cfg, creds = _load(config)
-    logging.getLogger().setLevel(cfg.log_level)
+    logging.getLogger("bot").setLevel(cfg.log_level)
 
     async def main() -> int:
         bot = Bot(cfg, creds, inject_leak_mib_per_h=inject_leak)

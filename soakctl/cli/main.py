@@ -15,6 +15,7 @@ import typer
 
 from soakctl import __version__
 from soakctl.cli import analyze_cmd, audit_cmd, logs_cmd, monitor_cmd, run_cmd, verify_cmd
+from soakctl.cli.logsetup import configure_logging
 from soakctl.errors import SoakError
 
 app = typer.Typer(
@@ -58,6 +59,7 @@ app.add_typer(logs_cmd.app, name="logs")
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the only place soakctl errors become exit codes (typer exits 2 on bad flags)."""
+    configure_logging()
     try:
         app(args=argv, prog_name="soakctl")
     except SoakError as exc:

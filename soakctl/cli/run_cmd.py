@@ -98,8 +98,9 @@ def run(
         duration_s=duration_s, interval_s=interval_s, seed=seed,
     )
     from soakctl.cli.live import PlainObserver, RichObserver
+    from soakctl.cli.logsetup import RunLogFile
 
-    observer = RichObserver() if interactive() else PlainObserver()
+    observer = RunLogFile(RichObserver() if interactive() else PlainObserver())
     soak = SoakRun(options, observer=observer)
     with stop_on_signals(soak):
         result = soak.execute()
