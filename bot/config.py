@@ -19,6 +19,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from soakkit.config_errors import format_validation_error
+
 DEFAULT_SIM_PORT = 8900
 
 
@@ -125,16 +127,9 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _format_error(source: str, exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    path = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    else:
-        message = str(first["msg"]).removeprefix("Value error, ")
+def _env_origin(path: str) -> str | None:
     env = next((k for k, v in ENV_OVERRIDES.items() if ".".join(v) == path), None)
-    origin = f" (or env {env})" if env else ""
-    return f"{source}: {path}{origin}: {message}"
+    return f"env {env}" if env else None
 
 
 def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str], source: str) -> BotConfig:
@@ -150,7 +145,7 @@ def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str], source:
     try:
         return BotConfig.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(_format_error(source, exc)) from None
+        raise ConfigError(format_validation_error(source, exc, _env_origin)) from None
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> BotConfig:

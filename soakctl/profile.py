@@ -23,6 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from soakctl.errors import ProfileError
 from soakctl.units import parse_duration, parse_size
+from soakkit.config_errors import format_validation_error
 
 DEFAULT_PROFILE = "bot-sim"
 
@@ -150,21 +151,6 @@ class Profile(_Model):
         return value
 
 
-def _format_error(source: str, exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    path = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        message = "unknown key"
-    elif kind == "missing":
-        message = "required key is missing"
-    else:
-        message = str(first["msg"]).removeprefix("Value error, ")
-    more = len(exc.errors()) - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{source}: {path}: {message}{suffix}"
-
-
 def parse_profile(data: Any, source: str = "<profile>") -> Profile:
     """Validate a loaded YAML document; raise ProfileError naming ``source`` and the key path."""
     if data is None:
@@ -174,7 +160,7 @@ def parse_profile(data: Any, source: str = "<profile>") -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        raise ProfileError(_format_error(source, exc)) from None
+        raise ProfileError(format_validation_error(source, exc)) from None
 
 
 def bundled_profiles_dir() -> Path | None:

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from soakctl.contracts import Host
+from soakkit.atomic import write_bytes_atomic
 
 
 def make_run_dir(out: Path, now: float | None = None) -> tuple[str, Path]:
@@ -50,9 +51,7 @@ def host_info() -> Host:
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
     """Write then rename, so a reader (or a crash) never sees half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-    os.replace(tmp, path)
+    write_bytes_atomic(path, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
 
 
 def dir_size(path: Path) -> int:

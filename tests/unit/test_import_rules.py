@@ -3,7 +3,8 @@
 * ``soakctl/`` never imports ``bot/`` (the supervisor knows nothing of its bundled target);
 * ``bot/`` never imports ``soakctl/`` or ``checks/`` (the bot ships and runs on its own);
 * ``bot/sim/`` never imports the bot's trading modules (the simulator is an exchange, not a
-  client: sharing the bot's order logic would make it agree with the bot's bugs).
+  client: sharing the bot's order logic would make it agree with the bot's bugs);
+* ``soakkit/`` (helpers both sides share) imports none of soakctl, checks or bot.
 
 Imports inside functions count too; ``from bot import runner`` counts as importing
 ``bot.runner``; relative imports are resolved against the importing module's package.
@@ -34,6 +35,7 @@ RULES = (
     Rule("soakctl", ("bot",), "soakctl/ never imports bot/"),
     Rule("bot", ("soakctl", "checks"), "bot/ never imports soakctl/ or checks/"),
     Rule("bot/sim", TRADING, "bot/sim/ never imports the bot's trading modules"),
+    Rule("soakkit", ("soakctl", "checks", "bot"), "soakkit/ imports none of soakctl, checks, bot"),
 )
 
 
