@@ -63,6 +63,7 @@ class Sample(TypedDict, total=False):
     disk_free_bytes: int
     log_bytes: int
     restarts: int
+    liveness_failures: int  # failed liveness probes so far (cumulative), with liveness set
     metrics: dict[str, float]
 
 
@@ -90,6 +91,10 @@ class Event(StrEnum):
     READY = "ready"
     SERVICE_EXIT = "service_exit"
     SAMPLE_ERROR = "sample_error"
+    LEAK_SUSPECTED = "leak_suspected"  # the live estimate first crossed the threshold
+    ABORT = "abort"  # --abort-on-fail: the criteria already failed
+    LIVENESS_FAILED = "liveness_failed"  # one failed liveness probe
+    UNHEALTHY = "unhealthy"  # ``liveness.failures`` probes failed in a row
 
 
 class StartEvent(TypedDict):
@@ -117,7 +122,8 @@ class RestartEvent(TypedDict):
     name: str
     attempt: int
     delay_s: float
-    returncode: int
+    returncode: NotRequired[int]  # the exit that caused it
+    reason: NotRequired[str]  # why, when not an exit ("unhealthy")
 
 
 class GiveUpEvent(TypedDict):
@@ -208,13 +214,50 @@ class SampleErrorEvent(TypedDict):
     error: str
 
 
+class LeakSuspectedEvent(TypedDict):
+    ts: float
+    event: Literal[Event.LEAK_SUSPECTED]
+    name: str
+    slope_mib_per_hour: float | None
+    ci_mib_per_hour: list[float | None] | None
+
+
+class AbortEvent(TypedDict):
+    ts: float
+    event: Literal[Event.ABORT]
+    name: str
+    reason: str
+    elapsed_s: float
+
+
+class LivenessFailedEvent(TypedDict):
+    ts: float
+    event: Literal[Event.LIVENESS_FAILED]
+    name: str
+    detail: str
+    consecutive: int
+    failures: int
+    duration_s: float
+
+
+class UnhealthyEvent(TypedDict):
+    ts: float
+    event: Literal[Event.UNHEALTHY]
+    name: str
+    consecutive: int
+    action: str  # "restart" or "none"
+    restart_policy: str
+
+
 EVENT_TYPES: dict[Event, type[Any]] = {
     Event.START: StartEvent, Event.EXIT: ExitEvent, Event.RESTART: RestartEvent,
     Event.GIVE_UP: GiveUpEvent, Event.STOP: StopEvent, Event.KILL: KillEvent,
     Event.ZOMBIE_REAPED: ZombieReapedEvent, Event.LOG_ROTATED: LogRotatedEvent,
     Event.DISK_LOW: DiskLowEvent, Event.DISK_CRITICAL: DiskCriticalEvent,
     Event.CHECK: CheckEvent, Event.READY: ReadyEvent, Event.SERVICE_EXIT: ServiceExitEvent,
-    Event.SAMPLE_ERROR: SampleErrorEvent,
+    Event.SAMPLE_ERROR: SampleErrorEvent, Event.LEAK_SUSPECTED: LeakSuspectedEvent,
+    Event.ABORT: AbortEvent, Event.LIVENESS_FAILED: LivenessFailedEvent,
+    Event.UNHEALTHY: UnhealthyEvent,
 }
 
 

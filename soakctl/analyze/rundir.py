@@ -15,12 +15,14 @@ from typing import Any
 
 import orjson
 
+from soakctl.contracts import Event
 from soakctl.errors import InputError
 from soakctl.rundir import dir_size
 
 _CRITICAL = re.compile(rb"\bCRITICAL\b")
 _BLOCK_BYTES = 1 << 20
 MAX_EVENTS = 10_000
+_ALWAYS_KEPT = frozenset({Event.EXIT, Event.CHECK, Event.RESTART})  # beyond MAX_EVENTS
 
 
 @dataclass
@@ -38,7 +40,7 @@ class RunContext:
     def unexpected_exit(self) -> bool | None:
         if "unexpected_exit" in self.run:
             return bool(self.run["unexpected_exit"])
-        exits = [e for e in self.events if e.get("event") == "exit"
+        exits = [e for e in self.events if e.get("event") == Event.EXIT
                  and e.get("name", "target") == "target"]
         if not exits:
             return None
@@ -49,7 +51,7 @@ class RunContext:
         checks = self.run.get("after_checks")
         if isinstance(checks, list):
             return sum(1 for c in checks if isinstance(c, dict) and not c.get("ok", False))
-        events = [e for e in self.events if e.get("event") == "check"]
+        events = [e for e in self.events if e.get("event") == Event.CHECK]
         if not events:
             return None
         return sum(1 for e in events if not e.get("ok", False))
@@ -105,7 +107,7 @@ def _read_events(path: Path, warn: Callable[[str], None] | None) -> list[dict[st
                 bad += 1
                 continue
             if isinstance(obj, dict) and isinstance(obj.get("ts"), int | float):
-                if len(events) < MAX_EVENTS or obj.get("event") in ("exit", "check", "restart"):
+                if len(events) < MAX_EVENTS or obj.get("event") in _ALWAYS_KEPT:
                     events.append(obj)
             else:
                 bad += 1

@@ -11,11 +11,12 @@ import sys
 import time
 from typing import Any
 
-from soakctl.contracts import Sample
+from soakctl.contracts import Event, Sample
 from soakctl.units import format_bytes, format_duration
 
-NOTABLE = {"exit", "restart", "give_up", "kill", "disk_low", "disk_critical", "service_exit",
-           "sample_error", "stop", "ready", "check"}
+NOTABLE = {Event.EXIT, Event.RESTART, Event.GIVE_UP, Event.KILL, Event.DISK_LOW,
+           Event.DISK_CRITICAL, Event.SERVICE_EXIT, Event.SAMPLE_ERROR, Event.STOP, Event.READY,
+           Event.CHECK}
 
 
 def _status(sample: Sample, duration_s: float) -> str:

@@ -91,6 +91,7 @@ def run(
         profile_path = str(find_profile(name))
         prof = load_profile(name)
 
+    from soakctl.contracts import ExitReason
     from soakctl.runner import RunOptions, SoakRun, stop_on_signals
 
     options = RunOptions(
@@ -106,7 +107,8 @@ def run(
         result = soak.execute()
 
     if no_analyze:
-        failed = result.exit_reason in ("target_exited", "gave_up", "disk_critical")
+        failed = result.exit_reason in (
+            ExitReason.TARGET_EXITED, ExitReason.GAVE_UP, ExitReason.DISK_CRITICAL)
         raise typer.Exit(1 if failed else 0)
     try:
         from soakctl.analyze import analyze_path

@@ -65,7 +65,9 @@ def test_a_real_sample_fits_the_contract_and_loads(tmp_path: Path) -> None:
     path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
     loaded = load_samples(path)
     assert loaded.n == 3
-    assert set(NUMERIC_FIELDS) - {"uss_bytes"} <= set(loaded.columns)
+    written = set().union(*lines) - {"name", "metrics"}
+    assert written <= set(loaded.columns)
+    assert {"ts", "rss_bytes", "cpu_percent", "num_fds", "restarts", "uss_bytes"} <= written
 
 
 def test_the_sample_contract_rejects_a_wrong_type() -> None:
