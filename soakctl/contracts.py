@@ -273,6 +273,7 @@ class ExitReason(StrEnum):
     SERVICE_FAILED = "service_failed"  # a service did not start or become ready
     START_FAILED = "start_failed"  # the target (or the run's setup) could not start
     ABORTED = "aborted"  # --abort-on-fail: the criteria already failed mid-run
+    WRITE_FAILED = "write_failed"  # the run directory could not be written (disk full, ...)
 
 
 class Commands(TypedDict):

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from soakctl import platform as plat
 from soakctl.clock import Clock
+from soakctl.commands import resolve_command
 from soakctl.contracts import Event
 from soakctl.errors import SupervisorError
 from soakctl.logpipe import PipePump, RotatingLogFile
@@ -148,7 +149,7 @@ class Supervisor:
                 keep=self._keep_logs, on_rotate=self._on_rotate(name),
             )
             self.logs[name] = log
-        argv = plat.resolve_command(argv, env)
+        argv = resolve_command(argv, env)
         try:
             popen = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
