@@ -27,6 +27,7 @@ for TypedDicts before Python 3.12); pydantic is imported only to generate the sc
 
 
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, NotRequired, Required
@@ -104,6 +105,7 @@ class StartEvent(TypedDict):
     pid: int
     argv: list[str]
     attempt: int
+    create_time: NotRequired[float | None]  # the process's start (Unix s): its identity with pid
 
 
 class ExitEvent(TypedDict):
@@ -324,6 +326,7 @@ class RunJson(TypedDict):
     error: NotRequired[str]  # why the run could not start (start_failed / service_failed)
     abort_reason: NotRequired[str]  # exit_reason "aborted": the failed criterion
     aborted_at: NotRequired[float]  # exit_reason "aborted": Unix seconds
+    soakctl_process: NotRequired[Mapping[str, float]]  # {"pid", "create_time"} of soakctl
 
 
 # -- analysis.json --------------------------------------------------------------------------
