@@ -417,6 +417,29 @@ class RunSummary(TypedDict, total=False):
 RUN_SUMMARY_KEYS: tuple[str, ...] = tuple(RunSummary.__annotations__)
 
 
+class PrometheusSeries(TypedDict):
+    """One Prometheus series judged as a memory series (``soakctl analyze --prometheus``)."""
+
+    name: str
+    labels: dict[str, str]
+    verdict: Literal["pass", "fail"]
+    reasons: list[str]
+    samples: int
+    duration_s: float
+    leak: MemoryLeak
+    stats: dict[str, SeriesStats]
+    criteria: list[CriterionResult]
+
+
+class PrometheusSource(TypedDict):
+    prometheus: str  # the server URL, credentials removed
+    query: str
+    start: float
+    end: float
+    step_s: float
+    pages: int
+
+
 class AnalysisJson(TypedDict):
     """``analysis.json``: the verdict and everything it was based on."""
 
@@ -434,7 +457,8 @@ class AnalysisJson(TypedDict):
     run: RunSummary
     baseline: NotRequired[BaselineJson]  # only with --baseline
     diagnosis: NotRequired[list[dict[str, Any]]]  # top growing sites: site, bytes, count
-    series: NotRequired[list[dict[str, Any]]]  # one block per Prometheus series (labels, ...)
+    series: NotRequired[list[PrometheusSeries]]  # with --prometheus: one block per series
+    source: NotRequired[PrometheusSource]  # with --prometheus: where the samples came from
 
 
 # -- JSON Schema ----------------------------------------------------------------------------
