@@ -417,6 +417,14 @@ class RunSummary(TypedDict, total=False):
 RUN_SUMMARY_KEYS: tuple[str, ...] = tuple(RunSummary.__annotations__)
 
 
+class GrowingSite(TypedDict):
+    """An allocation site whose memory grew during the run (``diagnose``)."""
+
+    site: str  # "file:line"
+    bytes: int
+    count: int
+
+
 class PrometheusSeries(TypedDict):
     """One Prometheus series judged as a memory series (``soakctl analyze --prometheus``)."""
 
@@ -456,7 +464,8 @@ class AnalysisJson(TypedDict):
     warnings: list[str]
     run: RunSummary
     baseline: NotRequired[BaselineJson]  # only with --baseline
-    diagnosis: NotRequired[list[dict[str, Any]]]  # top growing sites: site, bytes, count
+    diagnosis: NotRequired[list[GrowingSite]]  # top growing allocation sites, largest first
+    memory_map: NotRequired[dict[str, Any]]  # growth by mapping kind (/proc/PID/smaps)
     series: NotRequired[list[PrometheusSeries]]  # with --prometheus: one block per series
     source: NotRequired[PrometheusSource]  # with --prometheus: where the samples came from
 
