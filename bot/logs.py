@@ -42,8 +42,9 @@ class JsonFormatter(logging.Formatter):
 
 
 PACKAGE = "bot"
-# Libraries the bot drives: their warnings go through the same redacted JSON handler.
-LIBRARIES = ("websockets", "aiohttp", "asyncio")
+# Libraries the bot drives: their records go through the same redacted JSON handler.
+LIBRARIES = ("asyncio", "aiohttp", "websockets")
+QUIET = ("websockets", "aiohttp.access")  # chatty below WARNING: never below it
 
 
 def setup_logging(level: str = "INFO", stream: IO[str] | None = None) -> logging.Handler:
@@ -58,5 +59,14 @@ def setup_logging(level: str = "INFO", stream: IO[str] | None = None) -> logging
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.propagate = False
-        logger.setLevel(level if name == PACKAGE else logging.WARNING)
+    set_level(level)
     return handler
+
+
+def set_level(level: str | int) -> None:
+    """The bot's log level (config ``log_level``), for the bot and the libraries it drives."""
+    number = level if isinstance(level, int) else logging.getLevelNamesMapping()[level.upper()]
+    for name in (PACKAGE, *LIBRARIES):
+        logging.getLogger(name).setLevel(number)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(number, logging.WARNING))

@@ -19,6 +19,7 @@ import typer
 from bot.config import BotConfig, ConfigError, load_config
 from bot.connectors.errors import ExchangeError
 from bot.connectors.rest import BybitRest
+from bot.logs import set_level as set_log_level
 from bot.logs import setup_logging
 from bot.metrics import BotMetrics
 from bot.secrets import (
@@ -88,7 +89,7 @@ def run(
 
     setup_logging()
     cfg, creds = _load(config)
-    logging.getLogger("bot").setLevel(cfg.log_level)
+    set_log_level(cfg.log_level)
 
     async def main() -> int:
         bot = Bot(cfg, creds, inject_leak_mib_per_h=inject_leak)

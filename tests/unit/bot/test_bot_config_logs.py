@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from bot.config import ConfigError, load_config
-from bot.logs import LIBRARIES, setup_logging
+from bot.logs import LIBRARIES, QUIET, set_level, setup_logging
 from bot.redact import RedactionFilter, register_secret
 
 
@@ -63,7 +63,7 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, needle: str) -> Non
 @pytest.fixture
 def restore_loggers() -> Iterator[None]:
     """Put back the handlers, level and propagation that setup_logging changes."""
-    names = ["", "bot", *LIBRARIES]
+    names = ["", "bot", *LIBRARIES, *QUIET]
     saved = {n: (list(logging.getLogger(n).handlers), logging.getLogger(n).level,
                  logging.getLogger(n).propagate) for n in names}
     yield
@@ -98,6 +98,13 @@ def test_logging_setup_leaves_the_root_logger_alone(restore_loggers: None) -> No
         ("bot.orders", "placed mm-1"), ("websockets.client", "connection closed")]
     # the bot's lines stay in the bot's handler; the application's root handler sees only its own
     assert [r.name for r in seen] == ["someone.else"]
+    set_level("DEBUG")  # config log_level: the bot and its libraries, but not the chatty ones
+    logging.getLogger("asyncio").debug("Using selector")
+    logging.getLogger("websockets.client").debug("> TEXT frame")
+    logging.getLogger("bot.book").debug("applied")
+    lines = [orjson.loads(line) for line in stream.getvalue().splitlines()][2:]
+    assert [(x["logger"], x["level"]) for x in lines] == [("asyncio", "DEBUG"),
+                                                          ("bot.book", "DEBUG")]
     assert all(isinstance(f, RedactionFilter)
                for h in logging.getLogger("bot").handlers for f in h.filters)
 
