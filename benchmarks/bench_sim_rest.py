@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from bot.signing import sign_rest
+from bot.bybit_v5.signing import sign_rest
 
 BIN = Path(sys.executable).parent
 PEER = """

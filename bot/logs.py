@@ -1,7 +1,7 @@
 """Logging setup for the bot's entry point: JSON lines (orjson) on stderr, redacted.
 
 Library modules only call ``logging.getLogger(__name__)``; this is the one place that adds a
-handler, and every handler gets :class:`~bot.redact.RedactionFilter`. Each line is one JSON
+handler, and every handler gets :class:`~bot.common.redact.RedactionFilter`. Each line is one JSON
 object: ``ts`` (ISO 8601 UTC), ``level``, ``logger``, ``msg``, and ``exc`` (the traceback,
 redacted) when there is one. The serialised line is redacted once more, so extra fields
 cannot smuggle a secret out either.
@@ -16,7 +16,7 @@ from typing import IO
 
 import orjson
 
-from bot.redact import RedactionFilter, redact
+from bot.common.redact import RedactionFilter, redact
 
 _STD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 

@@ -16,18 +16,18 @@ from urllib.parse import urlsplit
 import orjson
 import typer
 
-from bot.config import BotConfig, ConfigError, load_config
-from bot.connectors.errors import ExchangeError
-from bot.connectors.rest import BybitRest
-from bot.logs import setup_logging
-from bot.metrics import BotMetrics
-from bot.secrets import (
+from bot.common.secrets import (
     Credentials,
     Secret,
     SecretError,
     load_credentials,
     load_credentials_dir,
 )
+from bot.config import BotConfig, ConfigError, load_config
+from bot.connectors.errors import ExchangeError
+from bot.connectors.rest import BybitRest
+from bot.logs import setup_logging
+from bot.metrics import BotMetrics
 
 logger = logging.getLogger("bot")
 

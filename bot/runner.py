@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.book import BookAnomaly, OrderBook
 from bot.clock import Clock, SystemClock
+from bot.common.secrets import Credentials
 from bot.config import BotConfig
 from bot.connectors.bybit_ws import PrivateStream, PublicStream
 from bot.connectors.errors import AuthError, ExchangeError
@@ -31,7 +32,6 @@ from bot.leak import leak_forever
 from bot.metrics import BotMetrics, MetricsServer
 from bot.orders import OrderManager
 from bot.risk import RiskManager
-from bot.secrets import Credentials
 from bot.strategy import Cancel, QuoteDecider
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 Orders left by an earlier run skew the soak: the bot's risk limits count them, fills arrive
 for orders it never placed, and the after-check "no open orders" fails for reasons that are
-not the run's. The request is signed with the configured credentials (:mod:`bot.signing`).
+not the run's. The request is signed with the configured credentials (:mod:`bot.bybit_v5.signing`).
 """
 
 from __future__ import annotations

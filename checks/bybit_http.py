@@ -2,8 +2,9 @@
 
 Each call takes the base URL and a timeout and either returns the decoded body or raises
 :class:`ExchangeUnreachable` with a one-line reason ("connection refused", "timed out after
-3s", "HTTP 502"): a check turns that into a ``fail``. Signing reuses :mod:`bot.signing`, the
-same code the bot and the simulator use. Secret values only travel in request headers.
+3s", "HTTP 502"): a check turns that into a ``fail``. Signing reuses
+:mod:`bot.bybit_v5.signing`, the same code the bot and the simulator use. Secret values
+only travel in request headers.
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ def signed_get(
     timeout_s: float = HTTP_TIMEOUT_S,
 ) -> dict[str, Any]:
     """A private GET signed the Bybit v5 way (HMAC over ts + key + recv_window + query)."""
-    from bot.signing import sign_rest  # the bot's own signer: one recipe for bot, sim and us
+    from bot.bybit_v5.signing import (
+        sign_rest,  # the bot's own signer: one recipe for bot, sim and us
+    )
 
     timestamp = str(int(time.time() * 1000))
     headers = {

@@ -48,7 +48,7 @@ def _await(ws: ClientConnection, want: str, deadline: float) -> dict[str, Any]:
 
 def probe(url: str, credentials: tuple[str, str] | None = None) -> float:
     """Connect, optionally auth, ping; return the round trip in ms or raise ExchangeUnreachable."""
-    from bot.signing import sign_ws_auth  # the bot's signer, so we test what it will send
+    from bot.bybit_v5.signing import sign_ws_auth  # the bot's signer, so we test what it will send
 
     started = time.monotonic()
     deadline = started + WS_TIMEOUT_S

@@ -19,11 +19,11 @@ from typing import Any
 import orjson
 from websockets.asyncio.client import ClientConnection
 
+from bot.bybit_v5.signing import sign_ws_auth
+from bot.common.secrets import Credentials
 from bot.config import WsConfig
 from bot.connectors.ws import StreamFatalError, WsStream
 from bot.metrics import BotMetrics
-from bot.secrets import Credentials
-from bot.signing import sign_ws_auth
 
 logger = logging.getLogger(__name__)
 

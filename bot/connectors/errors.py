@@ -16,6 +16,8 @@ resolves it against the exchange and never guesses.
 
 from __future__ import annotations
 
+from bot.bybit_v5.retcodes import Meaning, meaning
+
 
 class ExchangeError(Exception):
     """Base of connector errors. Messages carry endpoint and code, never credentials."""
@@ -59,25 +61,18 @@ class DuplicateOrderError(ApiError):
     pass
 
 
-_BY_CODE: dict[int, type[ApiError]] = {
-    10000: ServerBusyError,
-    10016: ServerBusyError,
-    10002: TimestampError,
-    10003: AuthError,
-    10004: AuthError,
-    10005: AuthError,
-    10007: AuthError,
-    10010: AuthError,
-    110001: OrderNotFoundError,
-    110008: OrderNotFoundError,
-    110010: OrderNotFoundError,
-    170213: OrderNotFoundError,
-    110072: DuplicateOrderError,
+_BY_MEANING: dict[Meaning, type[ApiError]] = {
+    Meaning.BUSY: ServerBusyError,
+    Meaning.CLOCK: TimestampError,
+    Meaning.AUTH: AuthError,
+    Meaning.ORDER_GONE: OrderNotFoundError,
+    Meaning.DUPLICATE_ID: DuplicateOrderError,
 }
 
 
 def api_error(ret_code: int, ret_msg: str, endpoint: str, reset_at_ms: int) -> ApiError:
-    """The typed error for a non-zero retCode."""
-    if ret_code == 10006:
+    """The typed error for a non-zero retCode (its meaning: bot.bybit_v5.retcodes)."""
+    kind = meaning(ret_code)
+    if kind is Meaning.RATE_LIMITED:
         return RateLimitedError(ret_code, ret_msg, endpoint, reset_at_ms)
-    return _BY_CODE.get(ret_code, ApiError)(ret_code, ret_msg, endpoint)
+    return _BY_MEANING.get(kind, ApiError)(ret_code, ret_msg, endpoint)

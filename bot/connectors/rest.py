@@ -25,7 +25,10 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from bot.bybit_v5.limits import limit_per_s
+from bot.bybit_v5.signing import sign_rest
 from bot.clock import Clock, SystemClock
+from bot.common.secrets import Credentials
 from bot.config import HttpConfig
 from bot.connectors.errors import (
     ApiError,
@@ -36,27 +39,8 @@ from bot.connectors.errors import (
     api_error,
 )
 from bot.metrics import BotMetrics
-from bot.secrets import Credentials
-from bot.signing import sign_rest
 
 logger = logging.getLogger(__name__)
-
-
-# Bybit's per-UID limits per endpoint, linear (bybit-v5.md §3); requests wait for a token
-# instead of spending the venue's budget and collecting 10006.
-ENDPOINT_LIMITS_PER_S: dict[str, float] = {
-    "/v5/order/create": 10,
-    "/v5/order/amend": 10,
-    "/v5/order/cancel": 10,
-    "/v5/order/cancel-all": 10,
-    "/v5/order/realtime": 50,
-    "/v5/order/history": 50,
-    "/v5/execution/list": 50,
-    "/v5/position/list": 50,
-    "/v5/account/wallet-balance": 50,
-    "/v5/account/fee-rate": 5,
-}
-DEFAULT_LIMIT_PER_S = 50.0
 
 
 class TokenBucket:
@@ -88,6 +72,7 @@ class BybitRest:
         metrics: BotMetrics,
         *,
         recv_window_ms: int = 5000,
+        category: str = "linear",
         clock: Clock | None = None,
         ssl_context: ssl.SSLContext | None = None,
         pooled: bool = True,
@@ -97,6 +82,7 @@ class BybitRest:
         self._http = http
         self._metrics = metrics
         self._recv_window = str(recv_window_ms)
+        self._category = category
         self._clock = clock or SystemClock()
         self._ssl = ssl_context
         self._pooled = pooled
@@ -192,8 +178,10 @@ class BybitRest:
             return
         bucket = self._buckets.get(path)
         if bucket is None:
+            # Bybit's documented per-UID limit (docs/bybit-v5.md §3): wait for a token
+            # instead of spending the venue's budget and collecting 10006.
             bucket = self._buckets[path] = TokenBucket(
-                ENDPOINT_LIMITS_PER_S.get(path, DEFAULT_LIMIT_PER_S), self._clock
+                limit_per_s(path, self._category), self._clock
             )
         wait_s = bucket.take()
         if wait_s > 0:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.signing import sign_rest
+from bot.bybit_v5.signing import sign_rest
 from tests.conftest import script
 
 READY_TIMEOUT_S = 30.0

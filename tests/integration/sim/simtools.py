@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from aiohttp import web
 
-from bot.signing import sign_rest
+from bot.bybit_v5.signing import sign_rest
 from bot.sim.config import SimConfig
 from bot.sim.faults import FaultState
 from bot.sim.server import PARSER_LIMITS, SIM_KEY, Simulator, build_app

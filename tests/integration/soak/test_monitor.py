@@ -11,11 +11,13 @@ from tests.integration.soak.conftest import read_jsonl, run_cli
 
 def test_monitor_samples_a_foreign_tree_until_it_exits(tmp_path: Path) -> None:
     tree = subprocess.Popen(
-        ["bash", "-c", "sleep 30 & sleep 30 & sleep 3; exit 0"], start_new_session=True)
+        ["bash", "-c", "sleep 30 & sleep 30 & sleep 3; exit 0"], start_new_session=True
+    )
     out = tmp_path / "mon.jsonl"
     try:
-        proc = run_cli(["monitor", "--pid", str(tree.pid), "--interval", "0.2s", "--out", str(out)],
-                       timeout=60)
+        proc = run_cli(
+            ["monitor", "--pid", str(tree.pid), "--interval", "0.2s", "--out", str(out)], timeout=60
+        )
     finally:
         tree.kill()
         tree.wait(timeout=10)
@@ -36,8 +38,20 @@ def test_monitor_of_missing_pid_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_monitor_duration_bounds_the_run(tmp_path: Path) -> None:
     out = tmp_path / "self.jsonl"
-    proc = run_cli(["monitor", "--pid", str(_parent_pid()), "--interval", "0.1s",
-                    "--duration", "1s", "--out", str(out)], timeout=60)
+    proc = run_cli(
+        [
+            "monitor",
+            "--pid",
+            str(_parent_pid()),
+            "--interval",
+            "0.1s",
+            "--duration",
+            "1s",
+            "--out",
+            str(out),
+        ],
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "duration_reached" in proc.stdout
     assert 8 <= len(read_jsonl(out)) <= 12

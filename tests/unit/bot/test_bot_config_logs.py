@@ -9,9 +9,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bot.common.redact import register_secret
 from bot.config import ConfigError, load_config
 from bot.logs import setup_logging
-from bot.redact import register_secret
 
 
 def test_defaults_target_the_simulator() -> None:

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 
 from bot.book import OrderBook
 from bot.clock import FakeClock
+from bot.common.secrets import Credentials, Secret
 from bot.config import BotConfig
 from bot.instrument import Instrument
 from bot.ledger import Ledger
 from bot.runner import Bot
-from bot.secrets import Credentials, Secret
 from bot.strategy import Action, Cancel, Create, LiveQuote, QuoteDecider, Side
 
 BTC = Instrument(
