@@ -29,8 +29,8 @@ import trustme
 
 from bot.common.secrets import Credentials, Secret
 from bot.config import HttpConfig
-from bot.connectors.rest import BybitRest
 from bot.metrics import BotMetrics
+from bot.venues.bybit.http import BybitRest
 
 KEY, SECRET = "benchkey123", "bench-secret-value-xyz"
 

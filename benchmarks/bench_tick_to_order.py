@@ -37,6 +37,7 @@ import orjson
 from aiohttp import web
 
 from bot.book import BookAnomaly, OrderBook
+from bot.venues.bybit.schemas import book_update
 
 BIN = Path(sys.executable).parent
 MMBOT = "mmbot (event-driven)"
@@ -107,7 +108,7 @@ class Relay:
 
     def _observe(self, text: str) -> None:
         try:
-            self.book.apply(orjson.loads(text), 0.0)
+            self.book.apply(book_update(orjson.loads(text)), 0.0)
         except BookAnomaly:
             return
         touch = (self.book.best_bid, self.book.best_ask)
@@ -212,7 +213,7 @@ async def react() -> None:
             if "topic" not in message:
                 continue
             try:
-                book.apply(message, 0.0)
+                book.apply(book_update(message), 0.0)
             except BookAnomaly:
                 continue
             if (book.best_bid, book.best_ask) != touch:

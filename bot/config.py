@@ -32,6 +32,7 @@ class _Model(BaseModel):
 
 class ExchangeConfig(_Model):
     name: str = Field("bybit", description="the `exchange` label on metrics")
+    venue: str = Field("bybit", description="which venue package trades (bot.venues.registry)")
     rest_url: str = f"http://127.0.0.1:{DEFAULT_SIM_PORT}"
     ws_public_url: str = f"ws://127.0.0.1:{DEFAULT_SIM_PORT}/v5/public/linear"
     ws_private_url: str = f"ws://127.0.0.1:{DEFAULT_SIM_PORT}/v5/private"

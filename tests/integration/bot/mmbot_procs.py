@@ -210,8 +210,8 @@ def sim_factory(
 async def _venue_position(sim: Sim, symbol: str) -> float:
     from bot.common.secrets import load_credentials_dir
     from bot.config import HttpConfig
-    from bot.connectors.rest import BybitRest
     from bot.metrics import BotMetrics
+    from bot.venues.bybit.http import BybitRest
 
     creds = load_credentials_dir(sim.creds_dir)
     async with BybitRest(sim.rest_url, creds, HttpConfig(), BotMetrics()) as rest:

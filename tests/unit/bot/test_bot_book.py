@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.book import BookAnomaly, OrderBook
+from bot.domain import BookUpdate
 from bot.instrument import Instrument
+from bot.venues.bybit.schemas import book_update
 
 BTC = Instrument(
     symbol="BTCUSDT",
@@ -22,14 +24,17 @@ BTC = Instrument(
 )
 
 
-def msg(kind: str, u: int, bids: list[list[str]], asks: list[list[str]]) -> dict[str, object]:
-    return {
-        "topic": "orderbook.50.BTCUSDT",
-        "type": kind,
-        "ts": 1,
-        "data": {"s": "BTCUSDT", "b": bids, "a": asks, "u": u, "seq": u},
-        "cts": 1,
-    }
+def msg(kind: str, u: int, bids: list[list[str]], asks: list[list[str]]) -> BookUpdate:
+    """A Bybit ``orderbook.50`` push, through the Bybit venue's conversion."""
+    return book_update(
+        {
+            "topic": "orderbook.50.BTCUSDT",
+            "type": kind,
+            "ts": 1,
+            "data": {"s": "BTCUSDT", "b": bids, "a": asks, "u": u, "seq": u},
+            "cts": 1,
+        }
+    )
 
 
 def new_book() -> OrderBook:

@@ -2,7 +2,7 @@
 
 * Pool: one ``TCPConnector`` (100 total / 30 per host, keep-alive 30 s, DNS cache 300 s by
   default), its size exported as ``http_pool_connections_limit{exchange}``.
-* Signing (bybit-v5.md §2): the query string or JSON body is built once, signed, and sent as
+* Signing (docs/bybit-v5.md §2): the query string or JSON body is built once, signed, and sent as
   those exact bytes (the URL is passed pre-encoded so aiohttp cannot re-encode it).
 * Clock: ``X-BAPI-TIMESTAMP`` is local time plus the offset measured from ``/v5/market/time``;
   a 10002 reply resyncs it and retries.
@@ -26,39 +26,42 @@ import orjson
 from yarl import URL
 
 from bot.bybit_v5.limits import limit_per_s
+from bot.bybit_v5.retcodes import Meaning, meaning
 from bot.bybit_v5.signing import sign_rest
 from bot.clock import Clock, SystemClock
 from bot.common.secrets import Credentials
 from bot.config import HttpConfig
-from bot.connectors.errors import (
+from bot.errors import (
     ApiError,
+    AuthError,
+    DuplicateOrderError,
+    OrderNotFoundError,
     RateLimitedError,
     ServerBusyError,
     TimestampError,
     TransportError,
-    api_error,
 )
 from bot.metrics import BotMetrics
+from bot.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
 
 
-class TokenBucket:
-    """``rate_per_s`` tokens a second, burst of one second's worth; :meth:`take` returns how
-    long to wait before the request may go (the token is taken either way)."""
+_BY_MEANING: dict[Meaning, type[ApiError]] = {
+    Meaning.BUSY: ServerBusyError,
+    Meaning.CLOCK: TimestampError,
+    Meaning.AUTH: AuthError,
+    Meaning.ORDER_GONE: OrderNotFoundError,
+    Meaning.DUPLICATE_ID: DuplicateOrderError,
+}
 
-    def __init__(self, rate_per_s: float, clock: Clock) -> None:
-        self.rate = rate_per_s
-        self.clock = clock
-        self.tokens = rate_per_s
-        self.updated_s = clock.monotonic()
 
-    def take(self) -> float:
-        now = self.clock.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.updated_s) * self.rate)
-        self.updated_s = now
-        self.tokens -= 1.0
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+def api_error(ret_code: int, ret_msg: str, endpoint: str, reset_at_ms: int) -> ApiError:
+    """The domain error for a non-zero retCode, by its meaning (docs/bybit-v5.md §5)."""
+    kind = meaning(ret_code)
+    if kind is Meaning.RATE_LIMITED:
+        return RateLimitedError(ret_code, ret_msg, endpoint, reset_at_ms)
+    return _BY_MEANING.get(kind, ApiError)(ret_code, ret_msg, endpoint)
 
 
 class BybitRest:
