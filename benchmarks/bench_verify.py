@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.sim import harness
+
 BIN = Path(sys.executable).parent
 SOAKCTL = str(BIN / "soakctl")
 MMBOT = str(BIN / "mmbot")
@@ -39,31 +41,11 @@ def closed_port() -> int:
 
 
 def start_sim(workdir: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    ready = workdir / "sim.json"
-    proc = subprocess.Popen(
-        [
-            MMBOT,
-            "sim",
-            "--port",
-            "0",
-            "--ready-file",
-            str(ready),
-            "--credentials-dir",
-            str(workdir / "creds"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            return proc, json.loads(ready.read_text())
-        except (OSError, ValueError):
-            if proc.poll() is not None:
-                sys.exit(f"mmbot sim exited with {proc.returncode}")
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit("mmbot sim did not become ready in 30 s")
+    try:
+        sim = harness.start_sim(workdir, mmbot=MMBOT, log=False)
+    except harness.SimStartError as exc:
+        sys.exit(str(exc))
+    return sim.proc, sim.urls
 
 
 def main() -> None:

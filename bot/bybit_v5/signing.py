@@ -44,6 +44,20 @@ def sign_ws_auth(secret: str, expires_ms: int | str) -> str:
     return sign(secret, f"{WS_AUTH_PREFIX}{expires_ms}")
 
 
+def rest_headers(
+    api_key: str, api_secret: str, timestamp_ms: int | str, recv_window_ms: int | str, payload: str
+) -> dict[str, str]:
+    """The signed headers of a private REST request (docs/bybit-v5.md §2); ``payload`` is the
+    query string or body exactly as it will be sent."""
+    return {
+        "X-BAPI-API-KEY": api_key,
+        "X-BAPI-TIMESTAMP": str(timestamp_ms),
+        "X-BAPI-RECV-WINDOW": str(recv_window_ms),
+        "X-BAPI-SIGN": sign_rest(api_secret, timestamp_ms, api_key, recv_window_ms, payload),
+        "X-BAPI-SIGN-TYPE": "2",
+    }
+
+
 def verify(secret: str, payload: str, signature: str) -> bool:
     """Constant-time check of ``signature`` against ``payload``."""
     return hmac.compare_digest(sign(secret, payload), signature.lower())

@@ -27,7 +27,7 @@ from yarl import URL
 
 from bot.bybit_v5.limits import limit_per_s
 from bot.bybit_v5.retcodes import Meaning, meaning
-from bot.bybit_v5.signing import sign_rest
+from bot.bybit_v5.signing import rest_headers
 from bot.clock import Clock, SystemClock
 from bot.common.secrets import Credentials
 from bot.config import HttpConfig
@@ -193,17 +193,13 @@ class BybitRest:
     def _headers(self, payload: str) -> dict[str, str]:
         if self._creds is None:
             raise ApiError(10003, "no API credentials configured", "auth")
-        key = self._creds.api_key.reveal()
-        ts = str(self.now_ms())
-        return {
-            "X-BAPI-API-KEY": key,
-            "X-BAPI-TIMESTAMP": ts,
-            "X-BAPI-RECV-WINDOW": self._recv_window,
-            "X-BAPI-SIGN": sign_rest(
-                self._creds.api_secret.reveal(), ts, key, self._recv_window, payload
-            ),
-            "X-BAPI-SIGN-TYPE": "2",
-        }
+        return rest_headers(
+            self._creds.api_key.reveal(),
+            self._creds.api_secret.reveal(),
+            self.now_ms(),
+            self._recv_window,
+            payload,
+        )
 
     async def _once(self, method: str, path: str, payload: str, *, auth: bool) -> dict[str, Any]:
         session = self._session
