@@ -2,8 +2,9 @@
 
 Wire shapes are defined once in :mod:`bot.bybit_v5.schemas` (samples in their docstrings);
 this module is the only place that reads their fields for the bot. Statuses follow
-docs/bybit-v5.md §6 (open: ``New``, ``PartiallyFilled``, ``Untriggered``), fee signs §8, the
-book rules §7 (``u == 1`` is a snapshot after a venue restart).
+docs/bybit-v5.md §6 (open: ``New``, ``PartiallyFilled``, ``Untriggered``), fee signs
+docs/bybit-v5.md §8, the book rules docs/bybit-v5.md §7 (``u == 1`` is a snapshot after a
+venue restart).
 """
 
 from __future__ import annotations
