@@ -72,6 +72,7 @@ class OrderUpdate:
     side: Side | None = None
     price_ticks: int | None = None
     qty: Decimal | None = None
+    filled_qty: Decimal = Decimal(0)  # cumulative, as far as the venue has reported
     post_only_rejected: bool = False
 
 
@@ -87,6 +88,7 @@ class Fill:
     fee: Decimal
     maker: bool
     time_ms: int = 0
+    client_id: str = ""  # our order's client id, when the venue says
 
 
 @dataclass(frozen=True, slots=True)

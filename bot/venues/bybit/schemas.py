@@ -63,6 +63,7 @@ def order(item: OrderItem, inst: Instrument) -> OrderUpdate:
         side=Side(side) if side in ("Buy", "Sell") else None,
         price_ticks=inst.price_to_ticks(str(price)) if price else None,
         qty=Decimal(str(qty)) if qty else None,
+        filled_qty=Decimal(str(item.get("cumExecQty") or "0")),
         post_only_rejected=item.get("rejectReason") == POST_ONLY_REJECT,
     )
 
@@ -80,6 +81,7 @@ def execution(item: ExecutionItem) -> Fill | None:
         fee=Decimal(str(item.get("execFee") or "0")),
         maker=bool(item.get("isMaker")),
         time_ms=int(item.get("execTime") or 0),
+        client_id=str(item.get("orderLinkId", "")),
     )
 
 

@@ -129,9 +129,10 @@ class MemoryVenue(ExchangeConnector):
         return PAIR
 
     def _update(self, order: LimitOrder, status: OrderStatus) -> OrderUpdate:
+        filled = order.qty if status is OrderStatus.FILLED else Decimal(0)
         return OrderUpdate(
             "ABCXYZ", order.client_id, f"o-{order.client_id}", status, order.side,
-            order.price_ticks, order.qty,
+            order.price_ticks, order.qty, filled,
         )  # fmt: skip
 
     async def place(self, order: LimitOrder) -> str:
@@ -179,8 +180,9 @@ class MemoryVenue(ExchangeConnector):
         self.position_size += order.side.sign * order.qty
         fee = -(order.qty * price * Decimal("0.0001"))
         fill = Fill(
-            f"x{next(self._ids)}", "ABCXYZ", order.side, order.qty, price, fee, maker=True
-        )
+            f"x{next(self._ids)}", "ABCXYZ", order.side, order.qty, price, fee, maker=True,
+            client_id=order.client_id,
+        )  # fmt: skip
         self._on_orders([self._update(order, OrderStatus.FILLED)])
         self._on_fills([fill])
         self._on_positions([Position("ABCXYZ", self.position_size)])
