@@ -93,12 +93,15 @@ def run(
     cfg, creds = _load(config)
     logging.getLogger().setLevel(cfg.log_level)
 
+    bot = Bot(cfg, creds, inject_leak_mib_per_h=inject_leak)
+
     async def main() -> int:
-        bot = Bot(cfg, creds, inject_leak_mib_per_h=inject_leak)
         bot.install_signal_handlers()
         return await bot.run()
 
     code = asyncio.run(main())
+    if code == 2:  # a permanent configuration error: one plain line, as for any bad input
+        typer.echo(f"mmbot: {bot.stop_reason}", err=True)
     raise typer.Exit(code)
 
 

@@ -36,15 +36,19 @@ from bot.venues.registry import build_venue
 logger = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 30.0
+AUTH_RETRY_S = 1.0
 QUOTE_IDLE_S = 0.25  # re-check staleness this often even with no book push
 HOUSEKEEPING_S = 0.5
 STATUS_EVERY_S = 60.0
 
 
 class BotStopped(Exception):
-    def __init__(self, reason: str) -> None:
+    """Stop before trading; ``exit_code`` 2 for a permanent configuration error (bad input)."""
+
+    def __init__(self, reason: str, exit_code: int = 1) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.exit_code = exit_code
 
 
 class Bot:
@@ -125,7 +129,7 @@ class Bot:
             async with venue:
                 await self._trade(venue)
         except BotStopped as stopped:
-            self.request_stop(stopped.reason, 1)
+            self.request_stop(stopped.reason, stopped.exit_code)
         finally:
             await server.stop()
         logger.info("stopped (%s), exit %d", self.stop_reason, self.exit_code)
@@ -138,7 +142,7 @@ class Bot:
             try:
                 return await venue.load_instrument()
             except ConfigurationError as exc:
-                raise BotStopped(str(exc)) from None
+                raise BotStopped(str(exc), 2) from None
             except ExchangeError as exc:
                 if self.clock.monotonic() > deadline or self.stop.is_set():
                     raise BotStopped(f"cannot reach {ex.rest_url}: {exc}") from None
@@ -151,7 +155,7 @@ class Bot:
         self.decider = QuoteDecider(self.cfg.strategy, self.cfg.risk, instrument)
         orders = self.orders = OrderManager(venue, instrument, self.metrics, self.risk, self.clock)
         try:
-            await orders.sync_position(initial=True)
+            await self._first_signed_call(orders)
             strays = len(await orders.open_on_venue())
             if strays:
                 logger.warning("startup: %d open orders from an earlier run: cancelling", strays)
@@ -160,7 +164,7 @@ class Bot:
                 if left:
                     raise BotStopped(f"startup: {left} stray orders could not be cancelled")
         except AuthError as exc:
-            raise BotStopped(f"credentials refused: {exc}") from None
+            raise BotStopped(f"credentials refused: {exc}", 2) from None
         except ExchangeError as exc:
             raise BotStopped(f"startup reconciliation failed: {exc}") from None
         self._make_streams(venue, orders)
@@ -169,6 +173,16 @@ class Bot:
         gc.collect()
         gc.freeze()
         await self._supervise()
+
+    async def _first_signed_call(self, orders: OrderManager) -> None:
+        """The position, the first signed request: refused credentials get one retry (a key
+        created a moment ago may not have propagated yet), then stop the bot as bad input."""
+        try:
+            await orders.sync_position(initial=True)
+        except AuthError as exc:
+            logger.warning("credentials refused (%s); retrying once", exc)
+            await asyncio.sleep(AUTH_RETRY_S)
+            await orders.sync_position(initial=True)
 
     def _make_streams(self, venue: ExchangeConnector, orders: OrderManager) -> None:
         self.public = venue.market_stream(self._on_book, self._on_book_reset)

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.bybit_v5.schemas import ExecutionItem, InstrumentItem, OrderItem, PositionItem
 from bot.domain import Fill, Instrument, LimitOrder, OrderUpdate, Position
-from bot.errors import ConfigurationError
+from bot.errors import ApiError, ConfigurationError
 from bot.venues.base import (
     BookHandler,
     ExchangeConnector,
@@ -73,16 +73,23 @@ class BybitConnector(ExchangeConnector):
         return {"category": self.category, "symbol": self.symbol}
 
     async def load_instrument(self) -> Instrument:
+        """A plain refusal of the listing request (retCode 10001 "symbol invalid", "Illegal
+        category") or an empty listing is permanent: :class:`~bot.errors.ConfigurationError`."""
         await self.rest.sync_time()
-        info = await self.rest.get("/v5/market/instruments-info", self._query(), auth=False)
+        where = f"category {self.category} at {self.settings.rest_url}"
+        try:
+            info = await self.rest.get("/v5/market/instruments-info", self._query(), auth=False)
+        except ApiError as exc:
+            if type(exc) is not ApiError:  # busy, rate limited, clock: worth another try
+                raise
+            raise ConfigurationError(
+                f"symbol {self.symbol} is not listed in {where} (retCode {exc.code}: {exc.reason})"
+            ) from None
         items: list[InstrumentItem] = [
             i for i in info.get("list") or [] if i.get("symbol") == self.symbol
         ]
         if not items:
-            raise ConfigurationError(
-                f"symbol {self.symbol} not listed in category {self.category} "
-                f"at {self.settings.rest_url}"
-            )
+            raise ConfigurationError(f"symbol {self.symbol} is not listed in {where}")
         self._instrument = schemas.instrument(items[0])
         return self._instrument
 
