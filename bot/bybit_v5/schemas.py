@@ -32,6 +32,9 @@ class ServerTime(TypedDict):
 
 
 class PriceFilter(TypedDict, total=False):
+    """Sample: ``{"minPrice":"0.10","maxPrice":"1999999.80","tickSize":"0.10"}`` (spot sends
+    ``tickSize`` only)."""
+
     minPrice: str
     maxPrice: str
     tickSize: str
@@ -39,7 +42,9 @@ class PriceFilter(TypedDict, total=False):
 
 class LotSizeFilter(TypedDict, total=False):
     """Linear has ``qtyStep`` and ``minNotionalValue``; spot has ``basePrecision`` and
-    ``minOrderAmt`` instead."""
+    ``minOrderAmt`` instead. Sample (linear): ``{"maxOrderQty":"1190.000","minOrderQty":"0.001",
+    "qtyStep":"0.001","postOnlyMaxOrderQty":"1190.000","maxMktOrderQty":"500.000",
+    "minNotionalValue":"5"}``."""
 
     maxOrderQty: str
     minOrderQty: str
@@ -155,6 +160,9 @@ class WalletCoin(TypedDict, total=False):
 
 
 class OrderbookData(TypedDict):
+    """Sample: ``{"s":"BTCUSDT","b":[["16493.50","0.006"]],"a":[["16611.00","0.029"]],
+    "u":18521288,"seq":7961638724}``."""
+
     s: str
     b: list[list[str]]  # [[price, size], ...], bids descending
     a: list[list[str]]  # asks ascending; size "0" deletes the level
@@ -178,7 +186,7 @@ class OrderbookMessage(TypedDict):
 class PrivateMessage(TypedDict):
     """A private-topic push (``order``, ``execution``, ``position``, ``wallet``). Sample:
     ``{"id":"5923240c6880ab-c59f-420b-9adb-3639adc9dd90","topic":"order","creationTime":
-    1672364262474,"data":[{...an OrderItem...}]}``."""
+    1672364262474,"data":[{"symbol":"BTCUSDT","orderLinkId":"mm-b-1","orderStatus":"New"}]}``."""
 
     id: str
     topic: str

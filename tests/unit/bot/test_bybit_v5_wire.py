@@ -87,3 +87,28 @@ def test_rate_limits_by_category() -> None:
     assert limit_per_s("/v5/account/fee-rate", "linear") == 5
     assert limit_per_s("/v5/order/realtime", "spot") == 50
     assert limit_per_s("/v5/unknown", "linear") == 50
+
+
+def test_every_wire_schema_carries_a_sample_with_its_field_names() -> None:
+    import inspect
+    import json
+    import re
+    import typing
+
+    from bot.bybit_v5 import schemas
+
+    shapes = [
+        obj
+        for _, obj in inspect.getmembers(schemas, inspect.isclass)
+        if obj.__module__ == schemas.__name__
+    ]
+    assert len(shapes) >= 10
+    for shape in shapes:
+        doc = " ".join((shape.__doc__ or "").split())
+        found = re.search(r"``(\{.*?\})``", doc)
+        assert found, f"{shape.__name__}: no sample payload in the docstring"
+        sample = json.loads(found.group(1).replace('" ', '"').replace(' "', '"'))
+        fields = set(typing.get_type_hints(shape))
+        unknown = {k for k in sample if k not in fields}
+        extra_ok = {"contractType", "priceScale", "postOnlyMaxOrderQty", "maxMktOrderQty"}
+        assert unknown <= extra_ok, f"{shape.__name__}: sample keys not in the schema: {unknown}"
