@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from bot.bybit_v5.schemas import (
     ExecutionItem,
@@ -97,18 +97,27 @@ def position(item: PositionItem) -> Position:
     )
 
 
-def book_update(message: Mapping[str, Any]) -> BookUpdate:
-    """An ``orderbook.{depth}.{symbol}`` push (:class:`~bot.bybit_v5.schemas.OrderbookMessage`)."""
-    msg = cast(OrderbookMessage, message)
-    data = msg["data"]
+_new_tuple = tuple.__new__
+
+
+def book_update(message: OrderbookMessage | Mapping[str, Any]) -> BookUpdate:
+    """An ``orderbook.{depth}.{symbol}`` push (:class:`~bot.bybit_v5.schemas.OrderbookMessage`).
+
+    On every book frame, so built with ``tuple.__new__`` in :class:`BookUpdate`'s field order
+    (a third cheaper than calling the class).
+    """
+    data = message["data"]
     u = data["u"]
-    return BookUpdate(
-        data.get("s", ""),
-        msg.get("type") == "snapshot" or u == 1,
-        u,
-        data["b"],
-        data["a"],
-        data.get("seq", 0),
-        msg.get("ts", 0),
-        msg.get("cts", 0),
+    return _new_tuple(
+        BookUpdate,
+        (
+            data.get("s", ""),
+            message.get("type") == "snapshot" or u == 1,
+            u,
+            data["b"],
+            data["a"],
+            data.get("seq", 0),
+            message.get("ts", 0),
+            message.get("cts", 0),
+        ),
     )
