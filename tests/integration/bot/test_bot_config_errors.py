@@ -88,6 +88,7 @@ def test_refused_credentials_exit_2_after_one_retry(
     assert "not-the-secret-either" not in stderr
 
 
+@pytest.mark.linux_only("stops the bot with SIGTERM")
 def test_connection_refused_keeps_retrying(
     mmbot_bin: str, clean_env: dict[str, str], tmp_path: Path
 ) -> None:
