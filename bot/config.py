@@ -3,9 +3,10 @@
 Every field documents its unit and default; unknown keys are errors naming the key path, like
 the soak profiles (pydantic, ``extra="forbid"``). Defaults target ``mmbot sim`` on its default
 port (``127.0.0.1:8900``), so ``mmbot run`` with no arguments trades against a local simulator.
-Env overrides (SPEC §8): ``MMBOT_REST_URL``, ``MMBOT_WS_PUBLIC_URL``, ``MMBOT_WS_PRIVATE_URL``,
-``MMBOT_SYMBOL``, ``MMBOT_METRICS_PORT`` (``0`` = any free port, logged at startup) and
-``MMBOT_CREDENTIALS_DIR``. Quantities and prices are ``Decimal``: they are compared and rounded.
+Env overrides (docs/cli.md §8): ``MMBOT_REST_URL``, ``MMBOT_WS_PUBLIC_URL``,
+``MMBOT_WS_PRIVATE_URL``, ``MMBOT_SYMBOL``, ``MMBOT_METRICS_PORT`` (``0`` = any free port,
+logged at startup) and ``MMBOT_CREDENTIALS_DIR``. Quantities and prices are ``Decimal``: they
+are compared and rounded.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class _Model(BaseModel):
 
 class ExchangeConfig(_Model):
     name: str = Field("bybit", description="the `exchange` label on metrics")
+    venue: str = Field("bybit", description="which venue package trades (bot.venues.registry)")
     rest_url: str = f"http://127.0.0.1:{DEFAULT_SIM_PORT}"
     ws_public_url: str = f"ws://127.0.0.1:{DEFAULT_SIM_PORT}/v5/public/linear"
     ws_private_url: str = f"ws://127.0.0.1:{DEFAULT_SIM_PORT}/v5/private"

@@ -1,10 +1,10 @@
 """Logging setup for the bot's entry point: JSON lines (orjson) on stderr, redacted.
 
 Library modules only call ``logging.getLogger(__name__)``; this is the one place that adds a
-handler, and every handler gets :class:`~bot.redact.RedactionFilter`. It configures the ``bot``
-package logger (and the libraries the bot drives, whose warnings must be redacted too), never
-the root logger: an application embedding the bot keeps its own logging. Each line is one JSON
-object: ``ts`` (ISO 8601 UTC), ``level``, ``logger``, ``msg``, and ``exc`` (the traceback,
+handler, and every handler gets :class:`~bot.common.redact.RedactionFilter`. It configures the
+``bot`` package logger (and the libraries the bot drives, whose warnings must be redacted too),
+never the root logger: an application embedding the bot keeps its own logging. Each line is one
+JSON object: ``ts`` (ISO 8601 UTC), ``level``, ``logger``, ``msg``, and ``exc`` (the traceback,
 redacted) when there is one. The serialised line is redacted once more, so extra fields
 cannot smuggle a secret out either.
 """
@@ -18,7 +18,7 @@ from typing import IO
 
 import orjson
 
-from bot.redact import RedactionFilter, redact
+from bot.common.redact import RedactionFilter, redact
 
 _STD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 

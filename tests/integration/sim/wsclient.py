@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.signing import sign_ws_auth
+from bot.bybit_v5.signing import sign_ws_auth
 
 
 class RawWs:

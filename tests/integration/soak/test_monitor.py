@@ -60,8 +60,20 @@ def test_monitor_of_missing_pid_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_monitor_duration_bounds_the_run(tmp_path: Path) -> None:
     out = tmp_path / "self.jsonl"
-    proc = run_cli(["monitor", "--pid", str(_parent_pid()), "--interval", "0.1s",
-                    "--duration", "1s", "--out", str(out)], timeout=60)
+    proc = run_cli(
+        [
+            "monitor",
+            "--pid",
+            str(_parent_pid()),
+            "--interval",
+            "0.1s",
+            "--duration",
+            "1s",
+            "--out",
+            str(out),
+        ],
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "duration_reached" in proc.stdout
     assert 8 <= len(read_jsonl(out)) <= 12

@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bot.common.redact import RedactionFilter, register_secret
 from bot.config import ConfigError, load_config
 from bot.logs import LIBRARIES, QUIET, set_level, setup_logging
-from bot.redact import RedactionFilter, register_secret
 
 
 def test_defaults_target_the_simulator() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.signing import sign_rest, sign_ws_auth
+from bot.bybit_v5.signing import sign_rest, sign_ws_auth
 from bot.sim.auth import RateLimiter, RestAuthenticator
 from bot.sim.wire import ApiError
 
