@@ -28,6 +28,7 @@ from soakctl import __version__
 from soakctl.backoff import ExponentialBackoff
 from soakctl.clock import Clock, SystemClock
 from soakctl.errors import ProfileError, SoakError, SupervisorError
+from soakctl.liveness import LivenessMonitor, check_liveness, start_liveness
 from soakctl.observer import NullObserver, RunObserver
 from soakctl.placeholders import expand, expand_all
 from soakctl.platform import resolve_command
@@ -110,6 +111,7 @@ class SoakRun:
         self._unexpected_exit = False
         self._ended: str | None = None
         self._last_disk_low = -1e18
+        self._liveness: LivenessMonitor | None = None
         self._backoff = ExponentialBackoff(
             base_s=target.backoff.base_s, max_s=target.backoff.max_s,
             jitter=target.backoff.jitter, reset_after_s=target.backoff.reset_after_s,
@@ -144,6 +146,7 @@ class SoakRun:
             "exit_reason": None, "unexpected_exit": False, "interrupted": False, "restarts": 0,
             "zombies_reaped": 0, "after_checks": [], "criteria": list(self.profile.criteria),
             "samples": 0, "artifacts_bytes": 0,
+            "log_error_levels": list(self.profile.logs.error_levels),
         }
         write_json_atomic(run_dir / "run.json", self._meta)
         self.observer.on_start({
@@ -160,6 +163,7 @@ class SoakRun:
         try:
             self._start_services()
             self._start_target(attempt=0)
+            self._liveness = start_liveness(self)
             scraper = self._start_scraper()
             self._loop(scraper)
         except SoakError as exc:
@@ -244,6 +248,8 @@ class SoakRun:
             stop_timeout_s=spec.stop_timeout_s, attempt=attempt, tree=self._target_tree,
         )
         self._target_tree = self._target.tree
+        if self._liveness is not None:
+            self._liveness.restarted()
 
     def _start_scraper(self) -> MetricsScraper | None:
         url = self.profile.metrics_url
@@ -281,6 +287,8 @@ class SoakRun:
             if self._restart_at is not None and now >= self._restart_at:
                 self._restart_at = None
                 self._start_target(attempt=self._backoff.attempt)
+            if self._liveness is not None:
+                check_liveness(self, self._liveness)
             next_sample = t0 + k * self.interval_s
             if now >= next_sample:
                 self._take_sample(sampler)
@@ -307,6 +315,8 @@ class SoakRun:
             logger.exception("sample failed")
             self._emit("sample_error", "soakctl", error=f"{type(exc).__name__}: {exc}")
             return
+        if self._liveness is not None:
+            sample["liveness_failures"] = self._liveness.failures_total
         self._resources.write(sample)
         self.observer.on_sample(sample)
         self._guard_disk(sample["disk_free_bytes"])
@@ -348,17 +358,22 @@ class SoakRun:
         if not wanted:
             self._ended = "target_exited"
             return
+        self._schedule_restart(f"exited {info.returncode}", returncode=info.returncode)
+
+    def _schedule_restart(self, why: str, **fields: Any) -> None:
+        spec = self.target_spec
+        if self._liveness is not None:
+            self._liveness.pause()
         if self._backoff.attempt >= spec.max_restarts:
             self._emit("give_up", "target", restarts=self._restarts,
-                       reason=f"exited {info.returncode} after {spec.max_restarts} restarts")
+                       reason=f"{why} after {spec.max_restarts} restarts")
             self._ended = "gave_up"
             return
         attempt = self._backoff.attempt + 1
         delay = self._backoff.next_delay()
         self._restarts += 1
         self._restart_at = self.clock.monotonic() + delay
-        self._emit("restart", "target", attempt=attempt, delay_s=round(delay, 3),
-                   returncode=info.returncode)
+        self._emit("restart", "target", attempt=attempt, delay_s=round(delay, 3), **fields)
 
     # -- the end ----------------------------------------------------------------------------
     def _shutdown(self) -> None:

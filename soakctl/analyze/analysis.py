@@ -19,7 +19,7 @@ import numpy as np
 import orjson
 
 from soakctl.analyze import baseline as baseline_mod
-from soakctl.analyze.criteria import DEFAULT_CRITERIA, evaluate, parse_all
+from soakctl.analyze.criteria import DEFAULT_CRITERIA, evaluate, increase, parse_all
 from soakctl.analyze.leak import LeakResult, detect_leak
 from soakctl.analyze.loader import Samples, load_samples
 from soakctl.analyze.rundir import RunContext, load_context, resolve_input
@@ -93,6 +93,8 @@ class Analysis:
             return None
         if agg is None or agg == "last":
             return last_value(col)
+        if agg == "increase":
+            return increase(col)
         if agg == "slope_per_hour":
             res = self.leak_for(series)
             return res.slope_per_h
@@ -117,6 +119,8 @@ class Analysis:
             else float(ctx.after_checks_failed),
             "critical_log_lines": lambda: None if ctx.critical_lines is None
             else float(ctx.critical_lines),
+            "error_log_lines": lambda: None if ctx.error_lines is None
+            else float(ctx.error_lines),
         }
         fn = scalars.get(series)
         return _NOT_SCALAR if fn is None else fn()

@@ -48,6 +48,7 @@ NUMERIC_FIELDS: tuple[str, ...] = (
     "ts", "elapsed_s", "pid", "num_procs", "rss_bytes", "vms_bytes", "uss_bytes", "cpu_percent",
     "num_threads", "num_fds", "zombies", "io_read_bytes", "io_write_bytes", "sys_cpu_percent",
     "sys_mem_available_bytes", "disk_free_bytes", "log_bytes", "restarts",
+    "liveness_failures",
 )
 REQUIRED_FIELDS = ("ts", "rss_bytes")
 _KNOWN = frozenset(NUMERIC_FIELDS)
