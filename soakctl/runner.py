@@ -28,6 +28,7 @@ from soakctl import __version__
 from soakctl.backoff import ExponentialBackoff
 from soakctl.clock import Clock, SystemClock
 from soakctl.errors import ProfileError, SoakError, SupervisorError
+from soakctl.live_eval import LiveEvaluator, after_sample, start_live
 from soakctl.liveness import LivenessMonitor, check_liveness, start_liveness
 from soakctl.observer import NullObserver, RunObserver
 from soakctl.placeholders import expand, expand_all
@@ -112,6 +113,7 @@ class SoakRun:
         self._ended: str | None = None
         self._last_disk_low = -1e18
         self._liveness: LivenessMonitor | None = None
+        self._live: LiveEvaluator | None = None
         self._backoff = ExponentialBackoff(
             base_s=target.backoff.base_s, max_s=target.backoff.max_s,
             jitter=target.backoff.jitter, reset_after_s=target.backoff.reset_after_s,
@@ -164,6 +166,7 @@ class SoakRun:
             self._start_services()
             self._start_target(attempt=0)
             self._liveness = start_liveness(self)
+            self._live = start_live(self)
             scraper = self._start_scraper()
             self._loop(scraper)
         except SoakError as exc:
@@ -319,6 +322,8 @@ class SoakRun:
             sample["liveness_failures"] = self._liveness.failures_total
         self._resources.write(sample)
         self.observer.on_sample(sample)
+        if self._live is not None:
+            after_sample(self, self._live, sample)
         self._guard_disk(sample["disk_free_bytes"])
 
     def _guard_disk(self, free: int) -> None:

@@ -155,7 +155,8 @@ def _detect(analysis: Analysis, series: str, col: np.ndarray) -> LeakResult:
 
 def _run_meta(ctx: RunContext) -> dict[str, Any]:
     keys = ("run_id", "profile", "soakctl_version", "host", "start_ts", "end_ts", "exit_reason",
-            "interrupted", "restarts", "planned_duration_s", "interval_s", "commands")
+            "interrupted", "restarts", "planned_duration_s", "interval_s", "commands",
+            "abort_reason", "aborted_at")
     return {k: ctx.run[k] for k in keys if k in ctx.run}
 
 
@@ -232,6 +233,9 @@ def _verdict(analysis: Analysis) -> None:
     leak = analysis.leak
     if leak.detected:
         reasons.insert(0, f"RSS leak: {leak.reason}")
+    run = analysis.context.run
+    if run.get("exit_reason") == "aborted":  # abort_on_fail stopped it (soakctl.live_eval)
+        reasons.insert(0, f"aborted early: {run.get('abort_reason') or 'abort_on_fail'}")
     if analysis.baseline is not None:
         reasons.extend(analysis.baseline["regressions"])
     analysis.verdict = "fail" if reasons else "pass"

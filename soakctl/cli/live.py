@@ -14,7 +14,19 @@ from typing import Any
 from soakctl.units import format_bytes, format_duration
 
 NOTABLE = {"exit", "restart", "give_up", "kill", "disk_low", "disk_critical", "service_exit",
-           "sample_error", "stop", "ready", "check"}
+           "sample_error", "stop", "ready", "check", "liveness_failed", "unhealthy", "abort",
+           "leak_suspected", "diagnose"}
+
+
+def leak_text(estimate: dict[str, Any]) -> str:
+    """``leak? 12.3 MiB/h (CI 10.1 to 14.6) leak``: the live estimate in one phrase."""
+    slope = estimate.get("slope_mib_per_hour")
+    status = str(estimate.get("status", "")).replace("_", " ")
+    if slope is None:
+        return f"leak? {status} (not enough data yet)"
+    lo, hi = estimate.get("ci_mib_per_hour") or (None, None)
+    band = f" (CI {lo:.3g} to {hi:.3g})" if lo is not None and hi is not None else ""
+    return f"leak? {slope:.3g} MiB/h{band} {status}"
 
 
 def _status(sample: dict[str, Any], duration_s: float) -> str:
@@ -38,6 +50,8 @@ class PlainObserver:
         self.stream = stream or sys.stdout
         self._duration_s = 0.0
         self._last_print = -1e18
+        self._leak = ""
+        self._leak_status: Any = None
 
     def _line(self, text: str) -> None:
         self.stream.write(text + "\n")
@@ -55,7 +69,16 @@ class PlainObserver:
         now = time.monotonic()
         if now - self._last_print >= self.every_s:
             self._last_print = now
-            self._line(_status(sample, self._duration_s))
+            status = _status(sample, self._duration_s)
+            if self._leak:
+                status += f" {self._leak}"
+            self._line(status)
+
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
+        text = leak_text(estimate)
+        if estimate.get("status") != self._leak_status:
+            self._line(f"leak estimate: {text}")  # a change of status is news
+        self._leak, self._leak_status = text, estimate.get("status")
 
     def on_event(self, event: dict[str, Any]) -> None:
         if event["event"] in NOTABLE:
@@ -87,6 +110,7 @@ class RichObserver:
         self._duration_s = 0.0
         self._last_event = ""
         self._status = ""
+        self._leak = ""
 
     def on_start(self, info: dict[str, Any]) -> None:
         self._duration_s = info["duration_s"]
@@ -105,7 +129,14 @@ class RichObserver:
             f"CPU {sample.get('cpu_percent', 0):.0f}%  procs {sample.get('num_procs', 0)}  "
             f"restarts {sample.get('restarts', 0)}"
         )
+        if self._leak:
+            self._status += f"  {self._leak}"
         self._update(sample.get("elapsed_s", 0.0))
+
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
+        colour = {"leak": "red", "no_leak": "green"}.get(str(estimate.get("status")), "yellow")
+        self._leak = f"[{colour}]{leak_text(estimate)}[/]"
+        self._update()
 
     def _update(self, elapsed: float | None = None) -> None:
         if self._task is None:
