@@ -50,6 +50,11 @@ _INCREASING = ("max", "increase")  # aggregates that never go down as samples ar
 _COUNTERS = ("restarts", "liveness_failures")  # sample fields that never go down
 
 
+def num(value: float) -> str:
+    """3 significant digits, without exponents for rates people read (3620, not 3.62e+03)."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 @dataclass
 class LiveDecision:
     estimate: dict[str, Any] | None = None
@@ -209,11 +214,11 @@ class LiveEvaluator:
             self._confident_in_a_row = 0
         if self._confident_in_a_row >= CONFIRMATIONS:
             assert est is not None
-            lo, hi = est["ci_mib_per_hour"]
             decision.abort_reason = (
-                f"RSS leak {est['slope_mib_per_hour']:.3g} MiB/h (CI {lo:.3g} to {hi:.3g}, "
-                f"{est['window']} window) above {self.threshold_mib_per_h:g} MiB/h at "
-                f"{RECENT_CONFIDENCE:.0%} confidence in {CONFIRMATIONS} evaluations in a row"
+                f"RSS leak {num(est['slope_mib_per_hour'])} MiB/h over the {est['window']} "
+                f"window: above {self.threshold_mib_per_h:g} MiB/h at "
+                f"{RECENT_CONFIDENCE:.0%} confidence (lower bound "
+                f"{num(est['lo99_mib_per_hour'])} MiB/h) in {CONFIRMATIONS} evaluations in a row"
             )
             return decision
         for tr in self._trackers:
@@ -247,6 +252,7 @@ class LiveEvaluator:
             "ci_mib_per_hour": [round(lo / MIB, 6), round(hi / MIB, 6)],
             "status": res.status,
             "window": res.window,
+            "lo99_mib_per_hour": round(lo99 / MIB, 6),
             "confident": res.status == "leak" and lo99 > res.threshold_per_h,
             "elapsed_s": round(self.elapsed_s(), 3),
             "reason": res.reason,
@@ -286,6 +292,8 @@ def after_sample(run: SoakRun, live: LiveEvaluator, sample: dict[str, Any]) -> N
         est = decision.estimate or {}
         run._emit("leak_suspected", "target", slope_mib_per_hour=est.get("slope_mib_per_hour"),
                   ci_mib_per_hour=est.get("ci_mib_per_hour"))
+        if run._diagnose is not None:
+            run._diagnose.moment("leak")
     if decision.abort_reason is not None:
         aborted_at = round(run.clock.time(), 3)
         run._meta.update(abort_reason=decision.abort_reason, aborted_at=aborted_at)

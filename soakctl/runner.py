@@ -27,6 +27,7 @@ from typing import Any
 from soakctl import __version__
 from soakctl.backoff import ExponentialBackoff
 from soakctl.clock import Clock, SystemClock
+from soakctl.diagnose import Diagnoser, start_diagnose
 from soakctl.errors import ProfileError, SoakError, SupervisorError
 from soakctl.live_eval import LiveEvaluator, after_sample, start_live
 from soakctl.liveness import LivenessMonitor, check_liveness, start_liveness
@@ -114,6 +115,7 @@ class SoakRun:
         self._last_disk_low = -1e18
         self._liveness: LivenessMonitor | None = None
         self._live: LiveEvaluator | None = None
+        self._diagnose: Diagnoser | None = None
         self._backoff = ExponentialBackoff(
             base_s=target.backoff.base_s, max_s=target.backoff.max_s,
             jitter=target.backoff.jitter, reset_after_s=target.backoff.reset_after_s,
@@ -167,6 +169,7 @@ class SoakRun:
             self._start_target(attempt=0)
             self._liveness = start_liveness(self)
             self._live = start_live(self)
+            self._diagnose = start_diagnose(self)
             scraper = self._start_scraper()
             self._loop(scraper)
         except SoakError as exc:
@@ -324,6 +327,8 @@ class SoakRun:
         self.observer.on_sample(sample)
         if self._live is not None:
             after_sample(self, self._live, sample)
+        if self._diagnose is not None:
+            self._diagnose.on_sample(sample["elapsed_s"])
         self._guard_disk(sample["disk_free_bytes"])
 
     def _guard_disk(self, free: int) -> None:
@@ -384,8 +389,12 @@ class SoakRun:
     def _shutdown(self) -> None:
         reason = self._stop_reason or self._ended or "duration_reached"
         target_started = self._target is not None
+        if self._diagnose is not None and not self._hurry.is_set():
+            self._diagnose.moment("end")  # while the target is still there to look at
         if self._target is not None:
             self.sup.stop(self._target, reason, hurry=self._hurry, on_exit=self._on_exit_late)
+        if self._diagnose is not None:
+            self._diagnose.finish()
         if target_started:
             self._run_after_checks()
         for _service, handle in reversed(self._services):

@@ -20,6 +20,7 @@ import orjson
 
 from soakctl.analyze import baseline as baseline_mod
 from soakctl.analyze.criteria import DEFAULT_CRITERIA, evaluate, increase, parse_all
+from soakctl.analyze.diagnosis import diagnosis_fields
 from soakctl.analyze.leak import LeakResult, detect_leak
 from soakctl.analyze.loader import Samples, load_samples
 from soakctl.analyze.rundir import RunContext, load_context, resolve_input
@@ -81,6 +82,7 @@ class Analysis:
         }
         if self.baseline is not None:
             out["baseline"] = self.baseline
+        out.update(diagnosis_fields(self.context.diagnosis))
         return out
 
     # ValueSource for the criteria

@@ -34,6 +34,7 @@ class RunContext:
     critical_lines: int | None = None
     critical_files: list[str] = field(default_factory=list)
     error_lines: int | None = None
+    diagnosis: dict[str, Any] | None = None  # RUN/diagnose/diagnosis.json (soakctl.diagnose)
     artifacts_bytes: int | None = None
 
     @property
@@ -91,9 +92,22 @@ def load_context(run_dir: Path | None, warn: Callable[[str], None] | None = None
             words = list(DEFAULT_ERROR_LEVELS)
         scan = _scan_logs(logs, [w.encode() for w in words])
         ctx.critical_lines, ctx.critical_files, ctx.error_lines = scan
+    ctx.diagnosis = _read_diagnosis(run_dir / "diagnose" / "diagnosis.json", warn)
     recorded = ctx.run.get("artifacts_bytes")
     ctx.artifacts_bytes = int(recorded) if isinstance(recorded, int) else dir_size(run_dir)
     return ctx
+
+
+def _read_diagnosis(path: Path, warn: Callable[[str], None] | None) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        if warn:
+            warn(f"{path}: unreadable, diagnosis ignored ({exc})")
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _read_events(path: Path, warn: Callable[[str], None] | None) -> list[dict[str, Any]]:

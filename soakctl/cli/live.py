@@ -13,6 +13,10 @@ from typing import Any
 
 from soakctl.units import format_bytes, format_duration
 
+
+def num(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
 NOTABLE = {"exit", "restart", "give_up", "kill", "disk_low", "disk_critical", "service_exit",
            "sample_error", "stop", "ready", "check", "liveness_failed", "unhealthy", "abort",
            "leak_suspected", "diagnose"}
@@ -25,8 +29,8 @@ def leak_text(estimate: dict[str, Any]) -> str:
     if slope is None:
         return f"leak? {status} (not enough data yet)"
     lo, hi = estimate.get("ci_mib_per_hour") or (None, None)
-    band = f" (CI {lo:.3g} to {hi:.3g})" if lo is not None and hi is not None else ""
-    return f"leak? {slope:.3g} MiB/h{band} {status}"
+    band = f" (CI {num(lo)} to {num(hi)})" if lo is not None and hi is not None else ""
+    return f"leak? {num(slope)} MiB/h{band} {status}"
 
 
 def _status(sample: dict[str, Any], duration_s: float) -> str:
