@@ -55,8 +55,8 @@ def mapping_kind(path: str) -> str:
         return "heap"
     if path.startswith("[stack"):
         return "stack"
-    if not path or path.startswith("[anon"):
-        return "anon"
+    if not path or path.startswith(("[anon", "/dev/zero", "/memfd:", "/SYSV")):
+        return "anon"  # private anonymous, or shared anonymous memory (shown as a file)
     if path.startswith("/") or path.startswith("anon_inode:"):
         return "file" if path.startswith("/") else "other"
     return "other"
