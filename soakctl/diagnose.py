@@ -31,6 +31,7 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from soakctl.commands import resolve_command
 from soakctl.rundir import write_json_atomic
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ class Diagnoser:
         env.update(SOAKCTL_TARGET_PID=str(target.pid if target is not None else ""),
                    SOAKCTL_DIAGNOSE_MOMENT=name)
         for i, command in enumerate(self.commands, 1):
-            self._command(name, i, self.run._expand_argv(command), env)
+            self._command(name, i, resolve_command(self.run._expand_argv(command), env), env)
         self.run._emit("diagnose", "soakctl", moment=name, dir="diagnose",
                        smaps=name in self.smaps, tracemalloc=name in self.traces,
                        commands=len(self.commands))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from soakctl.commands import resolve_command
 from soakctl.profile import Liveness
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def run_probe(spec: Liveness, expand: Callable[[str], str],
                 reason = getattr(exc, "reason", None) or exc
                 return done(False, f"{type(exc).__name__}: {reason}"[:200])
         if spec.command is not None:
-            argv = expand_argv(list(spec.command))
+            argv = resolve_command(expand_argv(list(spec.command)), env)
             try:
                 proc = subprocess.run(
                     argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
