@@ -4,10 +4,12 @@
 same leak detector as the final analysis on the RSS so far, plus a check of the criteria that
 can only get worse. It answers a :class:`LiveDecision`: the current estimate (for the live
 views and observers), whether a leak was seen for the first time (for ``diagnose``) and whether
-the run should stop now because its verdict can no longer be a pass:
+the run should stop now because its verdict can no longer be a pass. Evaluations run from
+``min(after, 2 min)``, every ``min(every, 1 min)``:
 
 * the leak is detected with the confidence the detector demands of a recent window (99 %: the
-  lower bound of a 99 % interval is above the threshold) in two consecutive evaluations; or
+  lower bound of a 99 % interval is above the threshold) in two consecutive evaluations, from
+  ``after`` on (before it, only when that bound is ``EARLY_FACTOR`` times the threshold); or
 * a criterion on a value that never goes back down has failed: ``X.max`` with ``<``, ``<=``
   or ``==`` once the maximum is past the bound (``X.min`` mirrored), ``X.increase`` likewise,
   the cumulative counters ``restarts`` and ``liveness_failures`` (bare or ``.last``), and
@@ -43,6 +45,9 @@ MAX_POINTS = 6_000  # the detector buckets to ~200 anyway; this bounds the cost 
 ESTIMATE_AFTER_S = 120.0  # without abort_on_fail: the first estimate, then one a minute
 ESTIMATE_EVERY_S = 60.0
 CONFIRMATIONS = 2  # consecutive confident evaluations before an abort
+# Before `after`, only an overwhelming leak may abort: its 99 % lower bound this many times the
+# threshold (a bot leaking GiB per hour need not burn ten minutes to prove it).
+EARLY_FACTOR = 10.0
 # Sen's interval is a normal-quantile rank interval: its half-width scales with z.
 _Z95, _Z99 = 1.959964, 2.575829
 
@@ -172,7 +177,9 @@ class LiveEvaluator:
 
     def __post_init__(self) -> None:
         self._trackers = [_Tracker(c, _monotone(c)) for c in monotone_criteria(self.criteria)]
-        self._next_s = self.after_s
+        # One schedule for the estimate and the abort rule: the earlier start, the shorter step.
+        self._step_s = min(self.every_s, ESTIMATE_EVERY_S)
+        self._next_s = min(self.after_s, ESTIMATE_AFTER_S)
 
     def add(self, sample: dict[str, Any]) -> None:
         ts, rss = sample.get("ts"), sample.get("rss_bytes")
@@ -200,7 +207,7 @@ class LiveEvaluator:
     def evaluate(self) -> LiveDecision:
         elapsed = self.elapsed_s()
         while self._next_s <= elapsed:
-            self._next_s += self.every_s
+            self._next_s += self._step_s
         self.evaluations += 1
         decision = LiveDecision(estimate=self._estimate())
         est = decision.estimate
@@ -208,7 +215,9 @@ class LiveEvaluator:
             self._leak_seen = decision.leak_first_seen = True
         if not self.abort:
             return decision
-        if est is not None and est["confident"]:
+        if est is not None and est["confident"] and (
+                elapsed >= self.after_s
+                or est["lo99_mib_per_hour"] >= EARLY_FACTOR * self.threshold_mib_per_h):
             self._confident_in_a_row += 1
         else:
             self._confident_in_a_row = 0

@@ -1,8 +1,8 @@
 """Abort on a confident fail, and the diagnosis that names the leaking line.
 
-The real bot against the real simulator under the bundled bot-sim profile, with the live
-evaluation shortened through a profile file (first after 60 s, then every 20 s) so the test
-takes minutes, not the default's 10+.
+The real bot against the real simulator under the bundled bot-sim profile; the clean run
+uses a profile file with the live evaluation shortened (first after 60 s, then every 20 s), the
+strictest schedule for a false abort.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def _leak_line() -> str:
 
 def test_a_leaking_bot_is_aborted_early_and_its_leak_line_named(tmp_path: Path) -> None:
     started = time.monotonic()
-    proc = run_cli(["run", "--profile", str(_fast_profile(tmp_path)), "--minutes", "30",
+    # The bundled profile and the default schedule (after 10m, every 2m): a leak this large
+    # is overwhelming evidence, confirmed within minutes.
+    proc = run_cli(["run", "--profile", "bot-sim", "--minutes", "30",
                     "--abort-on-fail", "--out", str(tmp_path / "out"), "--",
                     script("mmbot"), "run", "--inject-leak", "3600"], timeout=900)
     took = time.monotonic() - started

@@ -111,3 +111,15 @@ def test_cannot_recover_is_never_contradicted(values: list[int], agg: str, op: s
     assert tracker.value == now
     if tracker.final_failure():
         assert not OPERATORS[op](full, float(number))  # whatever came later, it failed
+
+
+def test_before_after_only_an_overwhelming_leak_aborts() -> None:
+    rng = np.random.default_rng(3)
+    n = 900
+    t = np.arange(n)
+    big = LiveEvaluator(abort=True, after_s=600, every_s=120)  # the defaults
+    reasons = _feed(big, 50 + t * (3600 / 3600) + rng.normal(0, 0.05, n))  # 3600 MiB/h
+    assert reasons and big.elapsed_s() < 600  # stopped well before `after`
+    modest = LiveEvaluator(abort=True, after_s=600, every_s=120)
+    reasons = _feed(modest, 50 + t * (30 / 3600) + rng.normal(0, 0.01, n))  # 30 MiB/h
+    assert reasons and modest.elapsed_s() >= 600  # confirmed only from `after` on
