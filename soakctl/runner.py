@@ -26,6 +26,7 @@ from typing import Any
 
 from soakctl import __version__
 from soakctl.backoff import ExponentialBackoff
+from soakctl.cleanup import own_identity
 from soakctl.clock import Clock, SystemClock
 from soakctl.commands import resolve_command
 from soakctl.diagnose import Diagnoser, start_diagnose
@@ -38,6 +39,7 @@ from soakctl.procfs import default_reader
 from soakctl.proctree import ProcessTree, ProcReader
 from soakctl.profile import Profile, Service, Target
 from soakctl.rundir import dir_size, host_info, make_run_dir, write_json_atomic
+from soakctl.runsecrets import RunSecrets
 from soakctl.sample import ProcessTreeSampler, disk_free
 from soakctl.scrape import MetricsScraper
 from soakctl.services import probe
@@ -175,6 +177,7 @@ class SoakRun:
             "zombies_reaped": 0, "after_checks": [], "criteria": list(self.profile.criteria),
             "samples": 0, "artifacts_bytes": 0,
             "log_error_levels": list(self.profile.logs.error_levels),
+            "soakctl_process": own_identity(),  # for `soakctl cleanup` after a crash
         }
         write_json_atomic(run_dir / "run.json", self._meta)
         self._reserve = run_dir / ".space-reserve"
@@ -187,6 +190,7 @@ class SoakRun:
     def _supervise(self, result: RunResult) -> RunResult:
         error: SoakError | None = None
         scraper: MetricsScraper | None = None
+        self._secrets = RunSecrets.lazy()  # {secrets_dir}: outside the run dir, removed below
         try:
             self._start_services()
             self._start_target(attempt=0)
@@ -205,6 +209,7 @@ class SoakRun:
             if scraper is not None:
                 scraper.stop()
             self._shutdown()
+            self._secrets.remove(self.run_dir)
             result.exit_reason = self._ended or "duration_reached"
             result.interrupted = self._interrupted
             result.unexpected_exit = self._unexpected_exit
@@ -221,10 +226,12 @@ class SoakRun:
         return result
 
     def _expand(self, text: str) -> str:
-        return expand(text, str(self.run_dir), self._service_values, self._ports)
+        return expand(text, str(self.run_dir), self._service_values, self._ports,
+                      self._secrets.ensure)
 
     def _expand_argv(self, argv: list[str]) -> list[str]:
-        return expand_all(argv, str(self.run_dir), self._service_values, self._ports)
+        return expand_all(argv, str(self.run_dir), self._service_values, self._ports,
+                          self._secrets.ensure)
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
         env = dict(os.environ)

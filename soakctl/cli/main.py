@@ -14,7 +14,15 @@ import traceback
 import typer
 
 from soakctl import __version__
-from soakctl.cli import analyze_cmd, audit_cmd, logs_cmd, monitor_cmd, run_cmd, verify_cmd
+from soakctl.cli import (
+    analyze_cmd,
+    audit_cmd,
+    cleanup_cmd,
+    logs_cmd,
+    monitor_cmd,
+    run_cmd,
+    verify_cmd,
+)
 from soakctl.errors import SoakError, describe_os_error
 
 # Click's exception classes, found through a public Typer name: Typer >= 0.2x vendors Click
@@ -59,6 +67,7 @@ app.command("monitor")(monitor_cmd.monitor)
 app.command("analyze")(analyze_cmd.analyze)
 app.command("verify")(verify_cmd.verify)
 app.command("audit")(audit_cmd.audit)
+app.command("cleanup")(cleanup_cmd.cleanup)
 app.add_typer(logs_cmd.app, name="logs")
 
 

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration.soak.conftest import (
     PY,
     TARGETS,
@@ -22,6 +24,8 @@ from tests.integration.soak.conftest import (
     wait_for,
     write_profile,
 )
+
+pytestmark = pytest.mark.linux_only("fork(), zombies, process groups, SIGTERM")
 
 
 def test_tree_with_orphan_and_zombies_is_sampled_reaped_and_gone(tmp_path: Path) -> None:
