@@ -86,8 +86,21 @@ def run(
             help="TEST ONLY: leak memory at this rate, to prove a soak catches leaks. Off (0).",
         ),
     ] = 0.0,
+    trace_malloc: Annotated[
+        bool,
+        typer.Option(
+            "--tracemalloc",
+            envvar="MMBOT_TRACEMALLOC",
+            help="Trace Python allocations; snapshots at /debug/tracemalloc on the metrics "
+            "server (loopback only). Costs CPU and memory: see docs/bot.md. Off.",
+        ),
+    ] = False,
 ) -> None:
     """Run the market-making bot until SIGTERM/SIGINT (env overrides: see docs/bot.md)."""
+    if trace_malloc:
+        import tracemalloc
+
+        tracemalloc.start(1)  # one frame: file:line is all a diff of sites needs
     from bot.runner import Bot
 
     setup_logging()

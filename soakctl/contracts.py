@@ -96,6 +96,7 @@ class Event(StrEnum):
     ABORT = "abort"  # --abort-on-fail: the criteria already failed
     LIVENESS_FAILED = "liveness_failed"  # one failed liveness probe
     UNHEALTHY = "unhealthy"  # ``liveness.failures`` probes failed in a row
+    DIAGNOSE = "diagnose"  # diagnosis snapshots taken (start, first leak, end)
 
 
 class StartEvent(TypedDict):
@@ -251,6 +252,17 @@ class UnhealthyEvent(TypedDict):
     restart_policy: str
 
 
+class DiagnoseEvent(TypedDict):
+    ts: float
+    event: Literal[Event.DIAGNOSE]
+    name: str
+    moment: str  # "start", "leak" or "end"
+    dir: str  # relative to the run directory
+    smaps: bool
+    tracemalloc: bool
+    commands: int
+
+
 EVENT_TYPES: dict[Event, type[Any]] = {
     Event.START: StartEvent, Event.EXIT: ExitEvent, Event.RESTART: RestartEvent,
     Event.GIVE_UP: GiveUpEvent, Event.STOP: StopEvent, Event.KILL: KillEvent,
@@ -259,7 +271,7 @@ EVENT_TYPES: dict[Event, type[Any]] = {
     Event.CHECK: CheckEvent, Event.READY: ReadyEvent, Event.SERVICE_EXIT: ServiceExitEvent,
     Event.SAMPLE_ERROR: SampleErrorEvent, Event.LEAK_SUSPECTED: LeakSuspectedEvent,
     Event.ABORT: AbortEvent, Event.LIVENESS_FAILED: LivenessFailedEvent,
-    Event.UNHEALTHY: UnhealthyEvent,
+    Event.UNHEALTHY: UnhealthyEvent, Event.DIAGNOSE: DiagnoseEvent,
 }
 
 
@@ -327,6 +339,9 @@ class RunJson(TypedDict):
     abort_reason: NotRequired[str]  # exit_reason "aborted": the failed criterion
     aborted_at: NotRequired[float]  # exit_reason "aborted": Unix seconds
     soakctl_process: NotRequired[Mapping[str, float]]  # {"pid", "create_time"} of soakctl
+    log_error_levels: NotRequired[list[str]]  # words that make a log line an error_log_lines one
+    liveness: NotRequired[dict[str, Any]]  # the target's liveness probe, as configured
+    abort_on_fail: NotRequired[dict[str, float]]  # {"after_s", "every_s"} when on
 
 
 # -- analysis.json --------------------------------------------------------------------------
@@ -412,6 +427,8 @@ class RunSummary(TypedDict, total=False):
     planned_duration_s: float
     interval_s: float
     commands: Commands
+    abort_reason: str
+    aborted_at: float
 
 
 RUN_SUMMARY_KEYS: tuple[str, ...] = tuple(RunSummary.__annotations__)

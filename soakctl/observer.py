@@ -20,6 +20,14 @@ class RunObserver(Protocol):
     def on_event(self, event: dict[str, Any]) -> None:
         """An event was written (start, exit, restart, ...)."""
 
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
+        """The live leak estimate so far (``soakctl.live_eval``), at its cadence.
+
+        Keys: ``series`` (``rss_bytes``), ``slope_mib_per_hour`` and ``ci_mib_per_hour``
+        (``[lo, hi]``; None while the data cannot say), ``status`` (``leak``, ``no_leak``,
+        ``inconclusive``), plus ``window``, ``confident``, ``elapsed_s`` and ``reason``.
+        """
+
     def on_finish(self, summary: dict[str, Any]) -> None:
         """Everything is stopped and ``run.json`` is final."""
 
@@ -32,6 +40,9 @@ class NullObserver:
         pass
 
     def on_event(self, event: dict[str, Any]) -> None:
+        pass
+
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
         pass
 
     def on_finish(self, summary: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ stay as written here; the supervisor expands them when it starts each process.
 
 from __future__ import annotations
 
+import re
 import shlex
 import signal
 import sys
@@ -19,7 +20,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from soakctl.errors import ProfileError
 from soakctl.units import parse_duration, parse_size
@@ -90,6 +99,7 @@ class Target(ProcessSpec):
     restart: Literal["never", "on-failure", "always"] = "on-failure"
     max_restarts: int = Field(5, ge=0)
     backoff: Backoff = Field(default_factory=Backoff)
+    liveness: Liveness | None = None
 
 
 class Ready(_Model):
@@ -110,6 +120,40 @@ class Service(ProcessSpec):
 class Logs(_Model):
     max_bytes: Size = 50_000_000
     keep: int = Field(5, ge=1)
+    error_levels: list[str] = Field(
+        default_factory=lambda: ["ERROR"], min_length=1,
+        description="words that mark an error log line (counted as error_log_lines)",
+    )
+
+
+class Liveness(_Model):
+    """Is the target still doing its job? One probe kind, as Docker HEALTHCHECK / k8s liveness.
+
+    ``http``: a 2xx answer; ``command``: exit 0; ``log``: a line matching the regex was written
+    since the previous probe. Probes before ``start_period`` ends do not count.
+    """
+
+    http: str | None = None
+    command: Argv | None = None
+    log: str | None = None
+    every_s: Duration = Field(10.0, alias="every")
+    timeout_s: Duration = Field(5.0, alias="timeout")
+    failures: int = Field(3, ge=1, description="consecutive failures that make it unhealthy")
+    start_period_s: Duration = Field(30.0, alias="start_period")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Liveness:
+        kinds = [k for k in ("http", "command", "log") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of http, command, log")
+        if self.log is not None:
+            try:
+                re.compile(self.log)
+            except re.error as exc:
+                raise ValueError(f"log: invalid regular expression: {exc}") from None
+        if self.every_s < 0.1 or self.timeout_s <= 0:
+            raise ValueError("every must be at least 100ms and timeout positive")
+        return self
 
 
 class Disk(_Model):
@@ -130,6 +174,28 @@ class Audit(_Model):
     ignore: list[AuditIgnore] = Field(default_factory=list)
 
 
+class AbortOnFail(_Model):
+    """Live evaluation for ``abort_on_fail``: first after ``after``, then every ``every``."""
+
+    after_s: Duration = Field(600.0, alias="after")
+    every_s: Duration = Field(120.0, alias="every")
+
+    @model_validator(mode="after")
+    def _positive(self) -> AbortOnFail:
+        if self.every_s < 1.0:
+            raise ValueError("every must be at least 1s")
+        return self
+
+
+def _abort_on_fail(value: Any) -> Any:
+    """``true`` means the defaults, ``false``/null means off."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
 class Profile(_Model):
     name: str = "adhoc"
     duration_s: Duration = Field(24 * 3600.0, alias="duration")
@@ -142,6 +208,11 @@ class Profile(_Model):
     after: list[Argv] = Field(default_factory=list)
     criteria: list[str] = Field(default_factory=list)
     audit: Audit = Field(default_factory=Audit)
+    abort_on_fail: Annotated[AbortOnFail | None, BeforeValidator(_abort_on_fail)] = None
+    diagnose: list[Argv] = Field(
+        default_factory=list, description="commands run at start, first live leak and end")
+    tracemalloc_url: str | None = Field(
+        None, description="a Python target's tracemalloc snapshot endpoint (loopback)")
 
     @field_validator("interval_s")
     @classmethod

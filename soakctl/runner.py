@@ -30,7 +30,10 @@ from soakctl.cleanup import own_identity
 from soakctl.clock import Clock, SystemClock
 from soakctl.commands import resolve_command
 from soakctl.contracts import SCHEMA_VERSION, Event, ExitReason, RunJson
+from soakctl.diagnose import Diagnoser, start_diagnose
 from soakctl.errors import PathError, ProfileError, SoakError, SupervisorError, WriteFailed
+from soakctl.live_eval import LiveEvaluator, after_sample, start_live
+from soakctl.liveness import LivenessMonitor, check_liveness, start_liveness
 from soakctl.observer import NullObserver, RunObserver
 from soakctl.placeholders import expand, expand_all
 from soakctl.procfs import default_reader
@@ -117,6 +120,9 @@ class SoakRun:
         self._ended: ExitReason | None = None
         self._last_disk_low = -1e18
         self._write_failed: WriteFailed | None = None
+        self._liveness: LivenessMonitor | None = None
+        self._live: LiveEvaluator | None = None
+        self._diagnose: Diagnoser | None = None
         self._backoff = ExponentialBackoff(
             base_s=target.backoff.base_s, max_s=target.backoff.max_s,
             jitter=target.backoff.jitter, reset_after_s=target.backoff.reset_after_s,
@@ -171,6 +177,7 @@ class SoakRun:
             "exit_reason": None, "unexpected_exit": False, "interrupted": False, "restarts": 0,
             "zombies_reaped": 0, "after_checks": [], "criteria": list(self.profile.criteria),
             "samples": 0, "artifacts_bytes": 0,
+            "log_error_levels": list(self.profile.logs.error_levels),
             "soakctl_process": own_identity(),  # for `soakctl cleanup` after a crash
         }
         write_json_atomic(run_dir / "run.json", self._meta)
@@ -188,6 +195,9 @@ class SoakRun:
         try:
             self._start_services()
             self._start_target(attempt=0)
+            self._liveness = start_liveness(self)
+            self._live = start_live(self)
+            self._diagnose = start_diagnose(self)
             scraper = self._start_scraper()
             self._loop(scraper)
         except SoakError as exc:
@@ -283,6 +293,8 @@ class SoakRun:
             stop_timeout_s=spec.stop_timeout_s, attempt=attempt, tree=self._target_tree,
         )
         self._target_tree = self._target.tree
+        if self._liveness is not None:
+            self._liveness.restarted()
 
     def _start_scraper(self) -> MetricsScraper | None:
         url = self.profile.metrics_url
@@ -320,6 +332,8 @@ class SoakRun:
             if self._restart_at is not None and now >= self._restart_at:
                 self._restart_at = None
                 self._start_target(attempt=self._backoff.attempt)
+            if self._liveness is not None:
+                check_liveness(self, self._liveness)
             next_sample = t0 + k * self.interval_s
             if now >= next_sample:
                 self._take_sample(sampler)
@@ -361,12 +375,18 @@ class SoakRun:
             logger.exception("sample failed")
             self._emit(Event.SAMPLE_ERROR, "soakctl", error=f"{type(exc).__name__}: {exc}")
             return
+        if self._liveness is not None:
+            sample["liveness_failures"] = self._liveness.failures_total
         try:
             self._resources.write(sample)
         except WriteFailed as exc:
             self._on_write_failed(exc)
             return
         self.observer.on_sample(sample)
+        if self._live is not None:
+            after_sample(self, self._live, sample)
+        if self._diagnose is not None:
+            self._diagnose.on_sample(sample["elapsed_s"])
         self._guard_disk(sample["disk_free_bytes"])
 
     def _guard_disk(self, free: int) -> None:
@@ -406,24 +426,33 @@ class SoakRun:
         if not wanted:
             self._ended = ExitReason.TARGET_EXITED
             return
+        self._schedule_restart(f"exited {info.returncode}", returncode=info.returncode)
+
+    def _schedule_restart(self, why: str, **fields: Any) -> None:
+        spec = self.target_spec
+        if self._liveness is not None:
+            self._liveness.pause()
         if self._backoff.attempt >= spec.max_restarts:
             self._emit(Event.GIVE_UP, "target", restarts=self._restarts,
-                       reason=f"exited {info.returncode} after {spec.max_restarts} restarts")
+                       reason=f"{why} after {spec.max_restarts} restarts")
             self._ended = ExitReason.GAVE_UP
             return
         attempt = self._backoff.attempt + 1
         delay = self._backoff.next_delay()
         self._restarts += 1
         self._restart_at = self.clock.monotonic() + delay
-        self._emit(Event.RESTART, "target", attempt=attempt, delay_s=round(delay, 3),
-                   returncode=info.returncode)
+        self._emit(Event.RESTART, "target", attempt=attempt, delay_s=round(delay, 3), **fields)
 
     # -- the end ----------------------------------------------------------------------------
     def _shutdown(self) -> None:
         reason = self._stop_reason or self._ended or ExitReason.DURATION_REACHED
         target_started = self._target is not None
+        if self._diagnose is not None and not self._hurry.is_set():
+            self._diagnose.moment("end")  # while the target is still there to look at
         if self._target is not None:
             self.sup.stop(self._target, reason, hurry=self._hurry, on_exit=self._on_exit_late)
+        if self._diagnose is not None:
+            self._diagnose.finish()
         if target_started:
             self._run_after_checks()
         for _service, handle in reversed(self._services):

@@ -19,7 +19,8 @@ import numpy as np
 import orjson
 
 from soakctl.analyze import baseline as baseline_mod
-from soakctl.analyze.criteria import DEFAULT_CRITERIA, evaluate, parse_all
+from soakctl.analyze.criteria import DEFAULT_CRITERIA, evaluate, increase, parse_all
+from soakctl.analyze.diagnosis import diagnosis_fields
 from soakctl.analyze.leak import MIB, LeakResult, detect_leak
 from soakctl.analyze.loader import Samples, load_samples
 from soakctl.analyze.rundir import RunContext, load_context, resolve_input
@@ -93,6 +94,7 @@ class Analysis:
         )
         if self.baseline is not None:
             out["baseline"] = self.baseline
+        out.update(cast(AnalysisJson, diagnosis_fields(self.context.diagnosis)))
         return out
 
     # ValueSource for the criteria
@@ -105,6 +107,8 @@ class Analysis:
             return None
         if agg is None or agg == "last":
             return last_value(col)
+        if agg == "increase":
+            return increase(col)
         if agg == "slope_per_hour":
             res = self.leak_for(series)
             return res.slope_per_h
@@ -129,6 +133,8 @@ class Analysis:
             else float(ctx.after_checks_failed),
             "critical_log_lines": lambda: None if ctx.critical_lines is None
             else float(ctx.critical_lines),
+            "error_log_lines": lambda: None if ctx.error_lines is None
+            else float(ctx.error_lines),
         }
         fn = scalars.get(series)
         return _NOT_SCALAR if fn is None else fn()
@@ -247,6 +253,9 @@ def _verdict(analysis: Analysis) -> None:
     leak = analysis.leak
     if leak.detected:
         reasons.insert(0, f"RSS leak: {leak.reason}")
+    run = analysis.context.run
+    if run.get("exit_reason") == "aborted":  # abort_on_fail stopped it (soakctl.live_eval)
+        reasons.insert(0, f"aborted early: {run.get('abort_reason') or 'abort_on_fail'}")
     if analysis.baseline is not None:
         reasons.extend(analysis.baseline["regressions"])
     analysis.verdict = "fail" if reasons else "pass"

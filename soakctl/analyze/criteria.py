@@ -19,11 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
 from soakctl.analyze.loader import NUMERIC_FIELDS
 from soakctl.contracts import CriterionResult
 from soakctl.errors import UsageError
 
-AGGREGATES = ("min", "max", "avg", "p50", "p90", "p95", "p99", "last", "slope_per_hour")
+AGGREGATES = ("min", "max", "avg", "p50", "p90", "p95", "p99", "last", "slope_per_hour",
+              "increase")
 SCALARS: dict[str, str] = {
     "rss_slope_mib_per_hour": "sustained RSS growth rate, MiB/h (the leak analysis)",
     "leak_detected": "1 when the RSS leak analysis says leak, else 0",
@@ -34,6 +37,7 @@ SCALARS: dict[str, str] = {
     "unexpected_exit": "1 when the target exited before the planned end or needed restarts",
     "after_checks_failed": "number of after-checks that did not exit 0",
     "critical_log_lines": "number of log lines containing CRITICAL",
+    "error_log_lines": "number of log lines containing an error level word (default ERROR)",
 }
 SAMPLE_SERIES = tuple(f for f in NUMERIC_FIELDS if f != "ts")
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -116,6 +120,20 @@ def parse_all(defaults: tuple[str, ...], profile: list[Any], cli: tuple[str, ...
             crit = parse_criterion(text, source)
             out[crit.expr] = crit
     return list(out.values())
+
+
+def increase(values: np.ndarray) -> float | None:
+    """How much a counter grew: last minus first, counter resets handled (as Prometheus).
+
+    The sum of the positive steps between finite values; a drop is a reset (the process
+    restarted and its counter began again at zero), so the value after it counts whole.
+    None when there is no finite value.
+    """
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return None
+    steps = np.diff(v)
+    return float(np.where(steps >= 0, steps, v[1:]).sum())
 
 
 def evaluate(crit: Criterion, source: ValueSource) -> CriterionResult:

@@ -95,6 +95,9 @@ class RunLogFile:
     def on_event(self, event: dict[str, Any]) -> None:
         self._inner.on_event(event)
 
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
+        self._inner.on_leak_estimate(estimate)
+
     def on_finish(self, summary: dict[str, Any]) -> None:
         try:
             self._inner.on_finish(summary)
