@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parents[3]
 
 def test_ccxt_example_profile_passes_with_two_sided_quotes(tmp_path: Path) -> None:
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "CI": "true", "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    # As the README runs it: the venv not activated; {python} and mmbot resolve beside soakctl.
+    path = [p for p in os.environ["PATH"].split(os.pathsep) if p != str(bin_dir)]
+    env = {**os.environ, "CI": "true", "PATH": os.pathsep.join(path)}
     out = tmp_path / "out"
     proc = subprocess.run(
         [
@@ -34,7 +36,6 @@ def test_ccxt_example_profile_passes_with_two_sided_quotes(tmp_path: Path) -> No
             "45s",
             "--out",
             str(out),
-            "--no-analyze",
         ],
         cwd=REPO,
         env=env,
@@ -43,6 +44,7 @@ def test_ccxt_example_profile_passes_with_two_sided_quotes(tmp_path: Path) -> No
         timeout=240,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "verdict: PASS" in proc.stdout
     (run_dir,) = out.iterdir()
     run = json.loads((run_dir / "run.json").read_text())
     assert run["profile"] == "ccxt-example" and run["exit_reason"] == "duration_reached"
@@ -58,6 +60,6 @@ def test_ccxt_example_profile_validates() -> None:
 
     loaded = load_profile(str(REPO / "workflows" / "ccxt-example.yaml"))
     assert loaded.target is not None
-    assert loaded.target.command == ["python", "examples/ccxt_maker.py"]
+    assert loaded.target.command == ["{python}", "examples/ccxt_maker.py"]
     assert (REPO / "examples" / "ccxt_maker.py").is_file()
     assert len((REPO / "examples" / "ccxt_maker.py").read_text().splitlines()) <= 160
