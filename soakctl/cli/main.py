@@ -14,7 +14,15 @@ import traceback
 import typer
 
 from soakctl import __version__
-from soakctl.cli import analyze_cmd, audit_cmd, logs_cmd, monitor_cmd, run_cmd, verify_cmd
+from soakctl.cli import (
+    analyze_cmd,
+    audit_cmd,
+    compare_cmd,
+    logs_cmd,
+    monitor_cmd,
+    run_cmd,
+    verify_cmd,
+)
 from soakctl.errors import SoakError
 
 app = typer.Typer(
@@ -53,6 +61,7 @@ app.command("monitor")(monitor_cmd.monitor)
 app.command("analyze")(analyze_cmd.analyze)
 app.command("verify")(verify_cmd.verify)
 app.command("audit")(audit_cmd.audit)
+app.command("compare")(compare_cmd.compare)
 app.add_typer(logs_cmd.app, name="logs")
 
 
