@@ -136,9 +136,19 @@ class Profile(_Model):
     logs: Logs = Field(default_factory=Logs)
     disk: Disk = Field(default_factory=Disk)
     metrics_url: str | None = None
+    metrics_listen: str | None = None  # HOST:PORT for `soakctl run --metrics-listen`
     after: list[Argv] = Field(default_factory=list)
     criteria: list[str] = Field(default_factory=list)
     audit: Audit = Field(default_factory=Audit)
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _listen_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            from soakctl.exporter import parse_listen
+
+            parse_listen(value)  # ValueError names what is wrong
+        return value
 
     @field_validator("interval_s")
     @classmethod

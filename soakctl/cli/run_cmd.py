@@ -64,6 +64,13 @@ def run(
     no_analyze: Annotated[
         bool, typer.Option("--no-analyze", help="Skip the analysis at the end.")
     ] = False,
+    metrics_listen: Annotated[
+        str | None,
+        typer.Option("--metrics-listen", metavar="HOST:PORT",
+                     help="Serve the latest samples for Prometheus at http://HOST:PORT/metrics. "
+                          "A bare PORT binds 127.0.0.1; another host only when written out "
+                          "(e.g. 0.0.0.0:9108)."),
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", hidden=True)] = None,
 ) -> None:
     from soakctl.profile import DEFAULT_PROFILE, Profile, load_profile
@@ -98,11 +105,24 @@ def run(
         duration_s=duration_s, interval_s=interval_s, seed=seed,
     )
     from soakctl.cli.live import PlainObserver, RichObserver
+    from soakctl.observer import FanOut, RunObserver
 
-    observer = RichObserver() if interactive() else PlainObserver()
+    observer: RunObserver = RichObserver() if interactive() else PlainObserver()
+    exporter = None
+    listen = metrics_listen or prof.metrics_listen
+    if listen:
+        from soakctl.exporter import MetricsExporter
+
+        exporter = MetricsExporter(listen, warn=warn, source="--metrics-listen"
+                                   if metrics_listen else "metrics_listen")
+        observer = FanOut(observer, exporter)
     soak = SoakRun(options, observer=observer)
-    with stop_on_signals(soak):
-        result = soak.execute()
+    try:
+        with stop_on_signals(soak):
+            result = soak.execute()
+    finally:
+        if exporter is not None:
+            exporter.close()
 
     if no_analyze:
         failed = result.exit_reason in ("target_exited", "gave_up", "disk_critical")

@@ -1,0 +1,247 @@
+"""``soakctl run --metrics-listen``: the latest sample of each supervised process, for Prometheus.
+
+:class:`MetricsExporter` is a run observer (:mod:`soakctl.observer`): ``on_sample`` keeps the
+latest sample per process ``name`` (one reference assignment, nothing else on the sampling
+path) and ``on_leak_estimate`` the latest live leak estimate per series. A custom
+``prometheus_client`` Collector turns them into metric families when Prometheus scrapes, and
+the rendered page is cached until the next sample arrives, so a scrape every second costs one
+small HTTP exchange. Series (labels ``run_id``, ``profile``, ``name``):
+
+    soakctl_rss_bytes, soakctl_cpu_percent, soakctl_num_fds, soakctl_num_threads,
+    soakctl_num_procs, soakctl_zombies, soakctl_restarts_total (counter),
+    soakctl_sample_timestamp_seconds,
+    soakctl_leak_slope_mib_per_hour{series}, soakctl_leak_ci_low/high_mib_per_hour{series},
+    soakctl_leak_status{series, status}  (1 for the current status, 0 for the others)
+
+Where it listens (``HOST:PORT``, ``[V6]:PORT``, ``:PORT`` or ``PORT``): a bare port binds
+127.0.0.1. Any other address is served only when written out as the host, e.g.
+``0.0.0.0:9108``: that is the explicit opt-in, and a warning says the page is reachable from
+other machines (it carries process sizes and the profile name, never command lines or
+environment). Nothing else is served: only ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from soakctl.errors import UsageError
+
+LEAK_STATUSES = ("leak", "no_leak", "inconclusive")
+# (metric name, sample key, help)
+GAUGES = (
+    ("soakctl_rss_bytes", "rss_bytes", "Resident set size of the process tree, bytes."),
+    ("soakctl_cpu_percent", "cpu_percent", "CPU of the process tree, percent of one core."),
+    ("soakctl_num_fds", "num_fds", "Open file descriptors (handles on Windows) of the tree."),
+    ("soakctl_num_threads", "num_threads", "Threads in the process tree."),
+    ("soakctl_num_procs", "num_procs", "Live processes in the tree."),
+    ("soakctl_zombies", "zombies", "Zombie processes in the tree."),
+    ("soakctl_sample_timestamp_seconds", "ts", "When the latest sample was taken (Unix s)."),
+)
+LABELS = ("run_id", "profile", "name")
+
+
+def parse_listen(text: str) -> tuple[str, int, bool]:
+    """``(host, port, loopback)`` for ``HOST:PORT`` / ``[V6]:PORT`` / ``:PORT`` / ``PORT``.
+
+    Raises ``ValueError`` (the caller names the flag or profile key).
+    """
+    value = str(text).strip()
+    host = ""
+    port_text = value
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0 or not value[end + 1:].startswith(":"):
+            raise ValueError(f"expected [V6ADDR]:PORT, got {text!r}")
+        host, port_text = value[1:end], value[end + 2:]
+    elif ":" in value:
+        host, _, port_text = value.rpartition(":")
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"expected HOST:PORT or PORT (0-65535), got {text!r}")
+    if not host:
+        host = "127.0.0.1"
+    return host, int(port_text), _is_loopback(host)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Latest:
+    """What the collector reads: replaced wholesale by the run thread (no lock needed)."""
+
+    def __init__(self) -> None:
+        self.run: dict[str, str] = {}
+        self.samples: dict[str, dict[str, Any]] = {}
+        self.leaks: dict[str, dict[str, Any]] = {}
+        self.version = 0
+
+
+class SampleCollector:
+    """A ``prometheus_client`` custom collector over the latest samples and leak estimates."""
+
+    def __init__(self, latest: _Latest) -> None:
+        self._latest = latest
+
+    def describe(self) -> list[Any]:
+        return []  # the families depend on the run; no registration-time check
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        latest = self._latest
+        run_id, profile = latest.run.get("run_id", ""), latest.run.get("profile", "")
+        samples = list(latest.samples.items())
+        for metric, key, doc in GAUGES:
+            family = GaugeMetricFamily(metric, doc, labels=LABELS)
+            for name, sample in samples:
+                value = sample.get(key)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    family.add_metric((run_id, profile, name), float(value))
+            yield family
+        restarts = CounterMetricFamily("soakctl_restarts", "Restarts of the process so far.",
+                                       labels=LABELS)
+        for name, sample in samples:
+            restarts.add_metric((run_id, profile, name), float(sample.get("restarts") or 0))
+        yield restarts
+        yield from self._leak_families(run_id, profile)
+
+    def _leak_families(self, run_id: str, profile: str) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        labels = (*LABELS, "series")
+        slope = GaugeMetricFamily("soakctl_leak_slope_mib_per_hour",
+                                  "Live estimate of the sustained growth rate (MiB/h).",
+                                  labels=labels)
+        low = GaugeMetricFamily("soakctl_leak_ci_low_mib_per_hour",
+                                "Lower end of the growth rate's 95 % CI (MiB/h).", labels=labels)
+        high = GaugeMetricFamily("soakctl_leak_ci_high_mib_per_hour",
+                                 "Upper end of the growth rate's 95 % CI (MiB/h).", labels=labels)
+        status = GaugeMetricFamily("soakctl_leak_status",
+                                   "Live leak status: 1 for the current one, 0 for the others.",
+                                   labels=(*labels, "status"))
+        for series, est in list(self._latest.leaks.items()):
+            key = (run_id, profile, str(est.get("name", "target")), series)
+            value = est.get("slope_mib_per_hour")
+            if isinstance(value, int | float):
+                slope.add_metric(key, float(value))
+            ci = est.get("ci_mib_per_hour")
+            if isinstance(ci, list | tuple) and len(ci) == 2 and all(
+                    isinstance(v, int | float) for v in ci):
+                low.add_metric(key, float(ci[0]))
+                high.add_metric(key, float(ci[1]))
+            current = est.get("status")
+            for state in LEAK_STATUSES:
+                status.add_metric((*key, state), 1.0 if state == current else 0.0)
+        yield from (slope, low, high, status)
+
+
+class MetricsExporter:
+    """Serves ``/metrics`` for the run; implements the run observer protocol."""
+
+    def __init__(self, listen: str, *, warn: Callable[[str], None] | None = None,
+                 source: str = "--metrics-listen") -> None:
+        from prometheus_client import CollectorRegistry
+
+        try:
+            host, port, loopback = parse_listen(listen)
+        except ValueError as exc:
+            raise UsageError(f"{source}: {exc}") from None
+        if not loopback and warn is not None:
+            warn(f"{source} {listen}: serving metrics beyond this machine "
+                 "(a non-loopback address was given explicitly)")
+        self._latest = _Latest()
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(SampleCollector(self._latest))
+        self._cache: tuple[int, bytes] | None = None
+        self._cache_lock = threading.Lock()
+        handler = _handler_for(self)
+        server_cls = _V6Server if ":" in host else ThreadingHTTPServer
+        try:
+            self._server = server_cls((host, port), handler)
+        except OSError as exc:
+            raise UsageError(f"{source} {listen}: cannot listen "
+                             f"({exc.strerror or exc})") from None
+        self._server.daemon_threads = True
+        self.host, self.port = host, int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
+            "poll_interval": 0.5}, name="soakctl-metrics", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/metrics"
+
+    def render(self) -> bytes:
+        """The exposition text, regenerated only when a sample or estimate arrived."""
+        from prometheus_client import generate_latest
+
+        version = self._latest.version
+        cached = self._cache
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        with self._cache_lock:
+            body = generate_latest(self.registry)
+            self._cache = (version, body)
+        return body
+
+    # -- observer protocol -----------------------------------------------------------------
+    def on_start(self, info: dict[str, Any]) -> None:
+        self._latest.run = {"run_id": str(info.get("run_id", "")),
+                            "profile": str(info.get("profile", ""))}
+        self._latest.version += 1
+
+    def on_sample(self, sample: dict[str, Any]) -> None:
+        self._latest.samples[str(sample.get("name", "target"))] = sample
+        self._latest.version += 1
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        pass
+
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
+        self._latest.leaks[str(estimate.get("series", "rss_bytes"))] = dict(estimate)
+        self._latest.version += 1
+
+    def on_finish(self, summary: dict[str, Any]) -> None:
+        pass  # keep serving the final values until close(): the last scrape sees them
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class _V6Server(ThreadingHTTPServer):
+    import socket as _socket
+
+    address_family = _socket.AF_INET6
+
+
+def _handler_for(exporter: MetricsExporter) -> type[BaseHTTPRequestHandler]:
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path.split("?", 1)[0] not in ("/metrics", "/metrics/"):
+                self.send_error(404, "only /metrics is served here")
+                return
+            body = exporter.render()
+            self.send_response(200)
+            self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
