@@ -5,7 +5,7 @@ latest sample per process ``name`` (one reference assignment, nothing else on th
 path) and ``on_leak_estimate`` the latest live leak estimate per series. A custom
 ``prometheus_client`` Collector turns them into metric families when Prometheus scrapes, and
 the rendered page is cached until the next sample arrives, so a scrape every second costs one
-small HTTP exchange. Series (labels ``run_id``, ``profile``, ``name``):
+small HTTP exchange and at most one rendering. Series (labels ``run_id``, ``profile``, ``name``):
 
     soakctl_rss_bytes, soakctl_cpu_percent, soakctl_num_fds, soakctl_num_threads,
     soakctl_num_procs, soakctl_zombies, soakctl_restarts_total (counter),
@@ -22,10 +22,12 @@ environment). Nothing else is served: only ``/metrics``.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import math
+import socketserver
 import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from soakctl.errors import UsageError
@@ -164,13 +166,12 @@ class MetricsExporter:
         self._cache: tuple[int, bytes] | None = None
         self._cache_lock = threading.Lock()
         handler = _handler_for(self)
-        server_cls = _V6Server if ":" in host else ThreadingHTTPServer
+        server_cls = _V6Server if ":" in host else _Server
         try:
             self._server = server_cls((host, port), handler)
         except OSError as exc:
             raise UsageError(f"{source} {listen}: cannot listen "
                              f"({exc.strerror or exc})") from None
-        self._server.daemon_threads = True
         self.host, self.port = host, int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
             "poll_interval": 0.5}, name="soakctl-metrics", daemon=True)
@@ -183,14 +184,12 @@ class MetricsExporter:
 
     def render(self) -> bytes:
         """The exposition text, regenerated only when a sample or estimate arrived."""
-        from prometheus_client import generate_latest
-
         version = self._latest.version
         cached = self._cache
         if cached is not None and cached[0] == version:
             return cached[1]
         with self._cache_lock:
-            body = generate_latest(self.registry)
+            body = exposition(self.registry.collect())
             self._cache = (version, body)
         return body
 
@@ -220,28 +219,115 @@ class MetricsExporter:
         self._thread.join(timeout=5)
 
 
-class _V6Server(ThreadingHTTPServer):
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def exposition(families: Iterable[Any]) -> bytes:
+    """Prometheus text format 0.0.4 for ``families`` (what ``generate_latest`` writes).
+
+    ``generate_latest`` re-validates every name and label on each call, which costs most of a
+    millisecond per scrape for these few series; the names here are constants checked by the
+    tests (with prometheus_client's parser and a real Prometheus server), so the text is
+    written directly. Only label values vary: they are escaped.
+    """
+    lines: list[str] = []
+    for family in families:
+        if not family.samples:
+            continue
+        name = family.name + ("_total" if family.type == "counter" else "")
+        lines.append(f"# HELP {name} {_escape(family.documentation)}")
+        lines.append(f"# TYPE {name} {family.type}")
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{_escape(str(v))}"' for k, v in sample.labels.items())
+            value = _number(sample.value)
+            lines.append(f"{sample.name}{{{labels}}} {value}" if labels
+                         else f"{sample.name} {value}")
+    lines.append("")
+    return "\n".join(lines).encode()
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(float(value))
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    """A thread per connection; Prometheus keeps its connection open (HTTP/1.1), so a scrape
+    a second costs one request on a live connection, not a connect and a thread each."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _V6Server(_Server):
     import socket as _socket
 
     address_family = _socket.AF_INET6
 
 
-def _handler_for(exporter: MetricsExporter) -> type[BaseHTTPRequestHandler]:
-    from prometheus_client import CONTENT_TYPE_LATEST
+MAX_LINE = 8192
+MAX_HEADERS = 100
+_REASONS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not Allowed",
+            431: b"Request Header Fields Too Large"}
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
 
-        def do_GET(self) -> None:
-            if self.path.split("?", 1)[0] not in ("/metrics", "/metrics/"):
-                self.send_error(404, "only /metrics is served here")
-                return
+def _handler_for(exporter: MetricsExporter) -> type[socketserver.StreamRequestHandler]:
+    """A minimal HTTP/1.1 handler for ``GET /metrics`` (and HEAD), keep-alive aware.
+
+    ``http.server`` parses every request's headers with the email package, which costs more
+    than rendering the page; a scrape needs none of them but ``Connection``. Lines and header
+    counts are bounded; anything else than GET/HEAD of /metrics is answered and closed.
+    """
+    content_type = b"text/plain; version=0.0.4; charset=utf-8"
+
+    class Handler(socketserver.StreamRequestHandler):
+        timeout = 60  # an idle or stalled connection is closed after a minute
+
+        def handle(self) -> None:
+            with contextlib.suppress(OSError):
+                while self._one():
+                    pass
+
+        def _one(self) -> bool:
+            line = self.rfile.readline(MAX_LINE + 1)
+            if not line:
+                return False
+            parts = line.split()
+            if len(parts) != 3 or not parts[2].startswith(b"HTTP/1.") or len(line) > MAX_LINE:
+                return self._send(400, b"bad request line\n", keep=False)
+            keep = parts[2] == b"HTTP/1.1"
+            for _ in range(MAX_HEADERS):
+                header = self.rfile.readline(MAX_LINE + 1)
+                if header in (b"\r\n", b"\n", b""):
+                    break
+                name, _, value = header.partition(b":")
+                key = name.strip().lower()
+                if key == b"connection":
+                    token = value.strip().lower()
+                    keep = token == b"keep-alive" or (keep and token != b"close")
+                elif key in (b"content-length", b"transfer-encoding") and value.strip() != b"0":
+                    return self._send(400, b"no request body expected\n", keep=False)
+            else:
+                return self._send(431, b"too many headers\n", keep=False)
+            method, path = parts[0], parts[1].split(b"?", 1)[0]
+            if method not in (b"GET", b"HEAD"):
+                return self._send(405, b"only GET\n", keep=keep)
+            if path not in (b"/metrics", b"/metrics/"):
+                return self._send(404, b"only /metrics is served here\n", keep=keep)
             body = exporter.render()
-            self.send_response(200)
-            self.send_header("Content-Type", CONTENT_TYPE_LATEST)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            return self._send(200, body, keep=keep, head=method == b"HEAD",
+                              ctype=content_type)
+
+        def _send(self, status: int, body: bytes, *, keep: bool, head: bool = False,
+                  ctype: bytes = b"text/plain; charset=utf-8") -> bool:
+            headers = (b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n"
+                       % (status, _REASONS[status], ctype, len(body),
+                          b"" if keep else b"Connection: close\r\n"))
+            self.wfile.write(headers if head else headers + body)
+            return keep
 
     return Handler

@@ -6,6 +6,7 @@ own text parser.
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 from typing import Any
@@ -94,6 +95,42 @@ def test_samples_and_leak_estimate_are_exported() -> None:
             urllib.request.urlopen(exporter.url.replace("/metrics", "/"), timeout=5)
         assert err.value.code == 404
         err.value.close()
+    finally:
+        exporter.close()
+
+
+def test_keep_alive_head_and_refusals() -> None:
+    exporter = MetricsExporter("127.0.0.1:0")
+    conn = http.client.HTTPConnection("127.0.0.1", exporter.port, timeout=5)
+    try:
+        exporter.on_sample({"name": "target", "ts": 1.0, "rss_bytes": 5})
+        for value in (5, 6):  # two scrapes on one connection, each sees the latest sample
+            exporter.on_sample({"name": "target", "ts": 1.0, "rss_bytes": value})
+            conn.request("GET", "/metrics")
+            resp = conn.getresponse()
+            body = resp.read().decode()
+            assert resp.status == 200 and resp.getheader("Content-Type", "").startswith(
+                "text/plain; version=0.0.4")
+            assert f'soakctl_rss_bytes{{run_id="",profile="",name="target"}} {value}.0' in body
+        conn.request("HEAD", "/metrics")
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read() == b""
+        conn.request("POST", "/metrics", body=b"x")
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 400
+    finally:
+        conn.close()
+        exporter.close()
+
+
+def test_label_values_are_escaped() -> None:
+    exporter = MetricsExporter("127.0.0.1:0")
+    try:
+        exporter.on_start({"run_id": "r", "profile": 'we"ird\\name\nx'})
+        exporter.on_sample({"name": "target", "ts": 1.0, "rss_bytes": 1})
+        families = _scrape(exporter)
+        assert families["soakctl_rss_bytes"][0].labels["profile"] == 'we"ird\\name\nx'
     finally:
         exporter.close()
 
