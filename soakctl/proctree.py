@@ -116,6 +116,7 @@ class ProcessTree:
         leader = getattr(self._reader, "is_thread_group_leader", None)
         if probe is None or leader is None or old is None or new is None:
             return False
+        old, new = old.strip(), new.strip()
         if not (old.isdigit() and new.isdigit()):
             return False
         first, last = int(old) + 1, int(new)

@@ -152,3 +152,36 @@ def test_cached_descriptors_follow_the_tree_and_are_released() -> None:
         _end(proc)
         reader.close()
     assert _open_fds() <= before
+
+
+def test_new_children_are_found_by_probing_the_new_pids_only() -> None:
+    proc = _spawn()
+    reader = LinuxProcReader()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        tree = ProcessTree(reader, proc.pid)
+        tree.set_root(proc.pid)
+        tree.refresh()
+        _tell(proc, "nest")
+        _tell(proc, "threads")
+        got, _want = _wait_members(ProcessTree(reader, proc.pid), proc.pid, 3)
+        kids = sorted(got - {proc.pid})
+        tids = sorted({t.id for t in psutil.Process(proc.pid).threads()} - {proc.pid})
+        pids = [*kids, *tids, other.pid]
+        frontier: list[int] = []
+        # Markers as /proc/loadavg gives them (with the newline): the last pid created.
+        old, new = f"{min(pids) - 1}\n".encode(), f"{max(pids)}\n".encode()
+        calls: list[int] = []
+        listing = reader.children
+        reader.children = lambda pid, n=0: calls.append(pid) or listing(pid, n)  # type: ignore[method-assign]
+        assert tree._probe_new_pids(old, new, frontier)
+        assert sorted(frontier) == kids  # child and grandchild; no thread ids, no stranger
+        assert not calls
+        # A gap too wide, or pids that wrapped around: the caller must walk instead.
+        assert not tree._probe_new_pids(b"10\n", b"100000\n", [])
+        assert not tree._probe_new_pids(new, old, [])
+    finally:
+        other.kill()
+        other.wait(timeout=10)
+        _end(proc)
+        reader.close()
