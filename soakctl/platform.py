@@ -16,11 +16,9 @@ import ctypes
 import ctypes.util
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -28,21 +26,6 @@ logger = logging.getLogger(__name__)
 WINDOWS = sys.platform == "win32"
 LINUX = sys.platform.startswith("linux")
 PR_SET_CHILD_SUBREAPER = 36
-
-
-def resolve_command(argv: list[str], env: dict[str, str]) -> list[str]:
-    """``argv`` with its program found on ``env``'s PATH, else beside this interpreter.
-
-    ``.venv/bin/soakctl run`` without an activated venv must still find the ``mmbot`` (or any
-    console script) installed next to it, as an activated venv would.
-    """
-    program = argv[0]
-    if os.sep in program or (os.altsep and os.altsep in program):
-        return argv
-    if shutil.which(program, path=env.get("PATH", os.defpath)) is not None:
-        return argv
-    beside = shutil.which(program, path=str(Path(sys.executable).parent))
-    return [beside, *argv[1:]] if beside else argv
 
 
 def become_subreaper() -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from soakctl import platform as plat
 from soakctl.clock import Clock
+from soakctl.commands import resolve_command
 from soakctl.errors import SupervisorError
 from soakctl.logpipe import PipePump, RotatingLogFile
 from soakctl.proctree import ProcessTree, ProcReader
@@ -143,7 +144,7 @@ class Supervisor:
                 keep=self._keep_logs, on_rotate=self._on_rotate(name),
             )
             self.logs[name] = log
-        argv = plat.resolve_command(argv, env)
+        argv = resolve_command(argv, env)
         try:
             popen = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
