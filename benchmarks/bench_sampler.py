@@ -49,6 +49,19 @@ def tree_cmd(n: int) -> list[str]:
 
 
 def _cpu(proc: psutil.Process) -> float:
+    """CPU seconds of every thread of ``proc``: on Linux from ``/proc/PID/task/*/schedstat``
+    (nanoseconds actually run), since ``cpu_times()`` counts 10 ms clock ticks, too coarse
+    for a process that uses one millisecond a second; elsewhere psutil."""
+    task_dir = f"/proc/{proc.pid}/task"
+    if os.path.isdir(task_dir):
+        total = 0
+        for tid in os.listdir(task_dir):
+            try:
+                with open(f"{task_dir}/{tid}/schedstat", "rb") as fh:
+                    total += int(fh.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+        return total / 1e9
     t = proc.cpu_times()
     return t.user + t.system
 
