@@ -16,9 +16,10 @@ from soakctl.errors import UsageError
 
 
 def compare(
-    base: Annotated[Path, typer.Argument(help="The baseline: a run directory or analysis.json.")],
-    runs: Annotated[list[Path], typer.Argument(help="Runs to compare with BASE (run "
-                                               "directories or analysis.json files).")],
+    base: Annotated[Path, typer.Argument(
+        metavar="BASE", help="The baseline: a run directory or analysis.json.")],
+    runs: Annotated[list[Path], typer.Argument(
+        metavar="RUN", help="Runs to compare with BASE (run directories or analysis.json).")],
     fmt: Annotated[
         str, typer.Option("--format", metavar="text|md|csv|json",
                           help="text (default), md (a markdown table, e.g. for a CI step "
@@ -32,9 +33,11 @@ def compare(
 ) -> None:
     """Compare runs with a baseline: verdict, leak slope, peaks, CPU, restarts, duration.
 
-    Each run is judged against BASE with the tolerances of `soakctl analyze --baseline`
-    (slope: + max(threshold/2, 25 %); RSS, fds, threads max: +10 % plus a small allowance;
-    CPU avg: +20 % + 5 points). Exit 0 no regression, 1 a run regressed (named), 2 bad input.
+    Each run is judged with the tolerances of `soakctl analyze --baseline`.
+
+    Slope: + max(threshold/2, 25 %). RSS, fds, threads max: + 10 % and an allowance.
+
+    CPU avg: + 20 % + 5 points. Exit 0 no regression, 1 a run regressed (named), 2 bad input.
     """
     from soakctl.compare import FORMATS, compare_runs, render
 
