@@ -66,6 +66,14 @@ def test_growing_fails_flat_passes_errors_and_paging(
                         "--out", str(tmp_path / "flat-out"))
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert proc.stdout.startswith("verdict: PASS")
+        # Criteria apply to every series, as to a run.
+        proc = _analyze(soakctl_bin, clean_env, "--prometheus", url, "--query",
+                        'fleet_test_memory_bytes{job="flat"}', "--since", "10m", "--json",
+                        "--criteria", "rss_bytes.max < 1000", "--out", str(tmp_path / "crit"))
+        assert proc.returncode == 1
+        [block] = orjson.loads(proc.stdout)["series"]
+        crit = next(c for c in block["criteria"] if c["expr"] == "rss_bytes.max < 1000")
+        assert crit["status"] == "fail" and crit["value"] >= 200 * MIB
 
         # Both at once: one block per series, and the combined verdict fails.
         proc = _analyze(soakctl_bin, clean_env, "--prometheus", url, "--query",
