@@ -8,7 +8,8 @@ host). Other platforms go through psutil, whose ``oneshot()`` batches the same r
 A process that vanishes mid-reading is normal and returns ``None``.
 
 Opening a procfs file costs more than reading it (the path walk), so the files read every
-sample (``stat``, ``io`` and the ``fd`` directory) stay open: a reading is one ``pread`` at
+sample (``stat``, ``io``, the ``fd`` directory and, for a single-threaded process, its
+``children``) stay open: a reading is one ``pread`` at
 offset 0, or one ``fstat``, on a cached descriptor. A cached descriptor belongs to one process:
 once it exits, the read fails (``ESRCH``), the descriptor is closed and the path reopened, so a
 recycled pid is read afresh (the tree's start-time check then tells it apart). Descriptors not
@@ -75,8 +76,8 @@ class LinuxProcReader:
     """Readings straight from procfs (one ``pread`` of ``stat`` per process, see module doc)."""
 
     def __init__(self) -> None:
-        # pid -> [stat fd, io fd, fd-directory fd, bit mask of those used since the sweep];
-        # -1 marks a descriptor that is not open.
+        # pid -> [stat fd, io fd, fd-directory fd, children fd, bit mask of those used since
+        # the sweep]; -1 marks a descriptor that is not open.
         self._slots: dict[int, list[int]] = {}
         self._open = 0
         self._budget = _fd_budget()
@@ -84,17 +85,17 @@ class LinuxProcReader:
     def _slot(self, pid: int, kind: int) -> list[int]:
         slot = self._slots.get(pid)
         if slot is None:
-            slot = self._slots[pid] = [-1, -1, -1, 0]
-        slot[3] |= 1 << kind
+            slot = self._slots[pid] = [-1, -1, -1, -1, 0]
+        slot[4] |= 1 << kind
         return slot
 
-    def _cached(self, pid: int, kind: int, name: str) -> bytes | None:
+    def _cached(self, pid: int, kind: int, name: str, empty_ok: bool = False) -> bytes | None:
         slot = self._slot(pid, kind)
         fd = slot[kind]
         if fd >= 0:
             try:
                 data = os.pread(fd, 8192, 0)
-                if data:
+                if data or empty_ok:
                     return data
             except OSError:
                 pass
@@ -128,19 +129,19 @@ class LinuxProcReader:
         tree, a zombie whose io and fd files are no longer read)."""
         empty = []
         for pid, slot in self._slots.items():
-            used = slot[3]
-            for kind in (0, 1, 2):
+            used = slot[4]
+            for kind in (0, 1, 2, 3):
                 if not used & (1 << kind):
                     self._close(slot, kind)
-            slot[3] = 0
-            if slot[0] < 0 and slot[1] < 0 and slot[2] < 0:
+            slot[4] = 0
+            if slot[0] < 0 and slot[1] < 0 and slot[2] < 0 and slot[3] < 0:
                 empty.append(pid)
         for pid in empty:
             del self._slots[pid]
 
     def close(self) -> None:
         for slot in self._slots.values():
-            for kind in (0, 1, 2):
+            for kind in (0, 1, 2, 3):
                 self._close(slot, kind)
         self._slots.clear()
 
@@ -186,8 +187,9 @@ class LinuxProcReader:
 
     def children(self, pid: int, num_threads: int = 0) -> list[int]:
         """Direct children, from every thread's ``children`` file (a thread may fork)."""
-        if num_threads == 1:
-            tids = [str(pid)]
+        if num_threads == 1:  # the common case: one cached file
+            data = self._cached(pid, 3, f"task/{pid}/children", empty_ok=True)
+            return list(map(int, data.split())) if data else []
         else:
             try:
                 tids = os.listdir(f"/proc/{pid}/task")

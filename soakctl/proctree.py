@@ -13,8 +13,6 @@ from typing import Protocol
 
 from soakctl.procfs import ProcReading
 
-MAX_PROBE = 256  # probe at most this many new pids (or the tree's size) before a full walk
-
 
 class ProcReader(Protocol):
     def read(self, pid: int) -> ProcReading | None: ...
@@ -46,6 +44,7 @@ class ProcessTree:
         self._members: dict[int, float] = {}  # pid -> start
         self._adopted: set[int] = set()
         self._marker: bytes | None = None
+        self.probe_limit: int | None = None  # max new pids to probe; None: the tree's size
 
     def set_root(self, pid: int) -> None:
         """A new incarnation of the supervised process (after a restart); members persist."""
@@ -109,8 +108,9 @@ class ProcessTree:
     def _probe_new_pids(self, old: bytes | None, new: bytes | None, frontier: list[int]) -> bool:
         """Add to ``frontier`` the processes created since ``old`` whose parent is a member.
 
-        False when that cannot be known this way (no last-pid marker, pids wrapped around, a
-        gap too wide to be worth probing): the caller then lists every member's children.
+        False when that cannot be known this way (no last-pid marker, pids wrapped around) or
+        the gap holds more pids than the tree has members: the caller then lists every
+        member's children instead, which then costs less.
         """
         probe = getattr(self._reader, "read_uncached", None)
         leader = getattr(self._reader, "is_thread_group_leader", None)
@@ -120,7 +120,10 @@ class ProcessTree:
         if not (old.isdigit() and new.isdigit()):
             return False
         first, last = int(old) + 1, int(new)
-        if last < first or last - first >= max(MAX_PROBE, len(self._members)):
+        # Probing a pid costs about as much as reading a member's children file (cached):
+        # probe only when fewer pids than members were created.
+        limit = self.probe_limit if self.probe_limit is not None else len(self._members)
+        if last < first or last - first >= limit:
             return False
         parents = set(self._members)
         for pid in range(first, last + 1):

@@ -135,7 +135,7 @@ def test_cached_descriptors_follow_the_tree_and_are_released() -> None:
         sample = sampler.sample()
         assert sample["num_procs"] == 5
         cached = _open_fds() - before
-        assert 5 <= cached <= 5 * 3  # stat, io and fd directory per member at most
+        assert 5 <= cached <= 5 * 4  # stat, io, fd directory and children per member at most
         # CPU time is read afresh from a cached descriptor (pread at offset 0).
         _tell(proc, "threads")
         first = {r.pid: r.cpu_s for r in tree.refresh()}
@@ -146,7 +146,7 @@ def test_cached_descriptors_follow_the_tree_and_are_released() -> None:
             time.sleep(0.05)
         sampler.sample()
         # The children's descriptors are closed once they left the tree (and were reaped).
-        assert _open_fds() - before <= 3
+        assert _open_fds() - before <= 4
         assert set(first) >= {proc.pid}
     finally:
         _end(proc)
@@ -172,6 +172,7 @@ def test_new_children_are_found_by_probing_the_new_pids_only() -> None:
         # Markers as /proc/loadavg gives them (with the newline): the last pid created.
         old, new = f"{min(pids) - 1}\n".encode(), f"{max(pids)}\n".encode()
         calls: list[int] = []
+        tree.probe_limit = 10_000  # by default no more pids than the tree has members
         listing = reader.children
         reader.children = lambda pid, n=0: calls.append(pid) or listing(pid, n)  # type: ignore[method-assign]
         assert tree._probe_new_pids(old, new, frontier)
@@ -180,6 +181,8 @@ def test_new_children_are_found_by_probing_the_new_pids_only() -> None:
         # A gap too wide, or pids that wrapped around: the caller must walk instead.
         assert not tree._probe_new_pids(b"10\n", b"100000\n", [])
         assert not tree._probe_new_pids(new, old, [])
+        tree.probe_limit = None
+        assert not tree._probe_new_pids(b"10\n", b"12\n", [])  # 1 member: walking is cheaper
     finally:
         other.kill()
         other.wait(timeout=10)
