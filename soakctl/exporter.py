@@ -25,6 +25,8 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import math
+import selectors
+import socket
 import socketserver
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -173,9 +175,23 @@ class MetricsExporter:
             raise UsageError(f"{source} {listen}: cannot listen "
                              f"({exc.strerror or exc})") from None
         self.host, self.port = host, int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
-            "poll_interval": 0.5}, name="soakctl-metrics", daemon=True)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._thread = threading.Thread(target=self._serve, name="soakctl-metrics", daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        """Accept connections until close(): blocks in select with no timeout, so an idle
+        exporter never wakes up (``serve_forever`` polls twice a second)."""
+        server = self._server
+        server.socket.setblocking(False)  # a client gone before accept() never blocks us
+        with selectors.DefaultSelector() as sel:
+            sel.register(server.socket, selectors.EVENT_READ, "accept")
+            sel.register(self._wake_r, selectors.EVENT_READ, "stop")
+            while True:
+                events = sel.select()
+                if any(key.data == "stop" for key, _ in events):
+                    return
+                server.handle_request()  # accept one (never waits); its own thread serves it
 
     @property
     def url(self) -> str:
@@ -214,9 +230,12 @@ class MetricsExporter:
         pass  # keep serving the final values until close(): the last scrape sees them
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
         self._thread.join(timeout=5)
+        self._server.server_close()
+        self._wake_r.close()
+        self._wake_w.close()
 
 
 def _escape(value: str) -> str:
@@ -264,9 +283,7 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class _V6Server(_Server):
-    import socket as _socket
-
-    address_family = _socket.AF_INET6
+    address_family = socket.AF_INET6
 
 
 MAX_LINE = 8192
