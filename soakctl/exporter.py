@@ -29,9 +29,10 @@ import selectors
 import socket
 import socketserver
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from soakctl.contracts import Sample
 from soakctl.errors import UsageError
 
 LEAK_STATUSES = ("leak", "no_leak", "inconclusive")
@@ -84,7 +85,7 @@ class _Latest:
 
     def __init__(self) -> None:
         self.run: dict[str, str] = {}
-        self.samples: dict[str, dict[str, Any]] = {}
+        self.samples: dict[str, Mapping[str, Any]] = {}
         self.leaks: dict[str, dict[str, Any]] = {}
         self.version = 0
 
@@ -215,7 +216,7 @@ class MetricsExporter:
                             "profile": str(info.get("profile", ""))}
         self._latest.version += 1
 
-    def on_sample(self, sample: dict[str, Any]) -> None:
+    def on_sample(self, sample: Sample) -> None:
         self._latest.samples[str(sample.get("name", "target"))] = sample
         self._latest.version += 1
 

@@ -5,7 +5,9 @@ group with its stdout/stderr piped into a rotating log, registers it with the gu
 only place that waits for children: one ``waitpid(-1)`` loop dispatches each exit to its handle
 and counts everything else as an orphan reaped (``zombie_reaped``). Stopping is always the same
 three steps: the stop signal to the group, a grace period, then SIGKILL to every member of the
-tree that is still alive, grandchildren and adopted orphans included.
+tree that is still alive, grandchildren and adopted orphans included. On Windows every tree also
+lives in a kill-on-close job object (:mod:`soakctl.winjob`): its members are adopted into the
+tree, the hard end of a stop is ``TerminateJobObject``, and soakctl's death ends them all.
 """
 
 from __future__ import annotations
@@ -19,17 +21,25 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO, Protocol, cast
+
+import psutil
 
 from soakctl import platform as plat
+from soakctl import winjob
 from soakctl.clock import Clock
 from soakctl.commands import resolve_command
+from soakctl.contracts import Event
 from soakctl.errors import SupervisorError
 from soakctl.logpipe import PipePump, RotatingLogFile
 from soakctl.proctree import ProcessTree, ProcReader
 
 logger = logging.getLogger(__name__)
 
-Emit = Callable[..., None]
+class Emit(Protocol):
+    """Writes one ``events.jsonl`` record: ``{"ts", "event", "name", **fields}``."""
+
+    def __call__(self, event: Event, name: str, **fields: Any) -> None: ...
 
 
 @dataclass
@@ -70,7 +80,7 @@ class Guard:
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
-        if plat.WINDOWS:  # pragma: no cover - Windows: job objects are not implemented
+        if plat.WINDOWS:  # pragma: no cover - Windows: job objects do this (soakctl.winjob)
             return
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "soakctl.guard"],
@@ -126,6 +136,7 @@ class Supervisor:
         self._keep_logs = keep_logs
         self.subreaper = plat.become_subreaper()
         self.guard = Guard()
+        self.jobs = winjob.job_set()
         self.handles: list[ProcessHandle] = []
         self.logs: dict[str, RotatingLogFile] = {}
         self.zombies_reaped = 0
@@ -148,11 +159,17 @@ class Supervisor:
         try:
             popen = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=env, cwd=cwd, **plat.popen_kwargs(),
+                env=env, cwd=cwd, **self.jobs.popen_kwargs(plat.popen_kwargs()),
             )
         except OSError as exc:
             reason = exc.strerror or exc
             raise SupervisorError(f"{name}: cannot start {argv[0]!r}: {reason}") from exc
+        try:
+            self.jobs.admit(name, popen)  # Windows: into the job before it runs (no-op on POSIX)
+        except winjob.JobError as exc:  # pragma: no cover - Windows only
+            popen.communicate(timeout=10)
+            raise SupervisorError(
+                f"{name}: cannot start {argv[0]!r} in a job object: {exc}") from exc
         self.guard.watch_group(popen.pid)
         tree = tree or ProcessTree(self._reader)
         tree.set_root(popen.pid)
@@ -162,19 +179,20 @@ class Supervisor:
         )
         for stream, label in ((popen.stdout, "out"), (popen.stderr, "err")):
             assert stream is not None
-            pump = PipePump(stream, log, f"{name}-{label}")
+            pump = PipePump(cast(BinaryIO, stream), log, f"{name}-{label}")
             pump.start()
             handle.pumps.append(pump)
         # A restart replaces the dead incarnation: keep one handle per name, so a target that
         # restarts all day does not grow soakctl.
         self.handles = [h for h in self.handles if h.name != name or h.alive]
         self.handles.append(handle)
-        self._emit("start", name, pid=popen.pid, argv=argv, attempt=attempt)
+        self._emit(Event.START, name, pid=popen.pid, argv=argv, attempt=attempt,
+                   create_time=_create_time(popen.pid))
         return handle
 
     def _on_rotate(self, name: str) -> Callable[[Path, int, Path | None], None]:
         def rotated(path: Path, size: int, dropped: Path | None) -> None:
-            self._emit("log_rotated", name, file=path.name, bytes=size,
+            self._emit(Event.LOG_ROTATED, name, file=path.name, bytes=size,
                        dropped=dropped.name if dropped is not None else None)
 
         return rotated
@@ -191,22 +209,22 @@ class Supervisor:
                     exits.append(self._exited(handle, code))
             return exits
         for pid, code in plat.reap_any():
-            handle = by_pid.get(pid)
-            if handle is not None:
-                handle.popen.returncode = code  # we reaped it; keep Popen consistent
-                exits.append(self._exited(handle, code))
+            owner = by_pid.get(pid)
+            if owner is not None:
+                owner.popen.returncode = code  # we reaped it; keep Popen consistent
+                exits.append(self._exited(owner, code))
             elif pid == self._guard_pid:
                 self._guard_pid = None
             else:
                 self.zombies_reaped += 1
-                self._emit("zombie_reaped", self._owner_of(pid), pid=pid, returncode=code)
+                self._emit(Event.ZOMBIE_REAPED, self._owner_of(pid), pid=pid, returncode=code)
         return exits
 
     def _exited(self, handle: ProcessHandle, code: int) -> ExitInfo:
         handle.returncode = code
         runtime = self._clock.monotonic() - handle.started_mono
         info = ExitInfo(handle, code, runtime, expected=handle.stopping)
-        self._emit("exit", handle.name, pid=handle.pid, returncode=code,
+        self._emit(Event.EXIT, handle.name, pid=handle.pid, returncode=code,
                    runtime_s=round(runtime, 3), expected=handle.stopping)
         return info
 
@@ -222,6 +240,11 @@ class Supervisor:
         An orphan is reparented to us (the subreaper) only after its parent died; it belongs to
         the tree whose session it is in, else (a daemon that called setsid) to the target.
         """
+        for name, tree in trees.items():  # Windows: the job is the tree, orphans included
+            known_pids = set(tree.pids())
+            for pid in self.jobs.pids(name):
+                if pid not in known_pids:
+                    tree.adopt(pid)
         if not self.subreaper:
             return
         marker = self._reader.spawn_marker()
@@ -261,7 +284,7 @@ class Supervisor:
         if handle.alive:
             handle.stopping = True
             signum = plat.resolve_signal(handle.stop_signal)
-            self._emit("stop", handle.name, reason=reason, signal=handle.stop_signal)
+            self._emit(Event.STOP, handle.name, reason=reason, signal=handle.stop_signal)
             plat.send_stop(handle.pid, signum)
             deadline = self._clock.monotonic() + handle.stop_timeout_s
             wake = threading.Event()
@@ -273,11 +296,12 @@ class Supervisor:
                     if on_exit is not None:
                         on_exit(info)
         handle.tree.refresh()
-        members |= set(handle.tree.pids())
+        members |= set(handle.tree.pids()) | set(self.jobs.pids(handle.name))
         alive = [pid for pid in members if self._reader.read(pid) is not None]
         leftovers = [p for p in alive if not _is_zombie(self._reader, p)]
         if leftovers:
-            self._emit("kill", handle.name, pids=sorted(leftovers))
+            self._emit(Event.KILL, handle.name, pids=sorted(leftovers))
+        self.jobs.terminate(handle.name)  # Windows: TerminateJobObject (no-op on POSIX)
         for pid in leftovers:
             plat.kill_pid(pid)
         if not plat.WINDOWS:
@@ -305,7 +329,7 @@ class Supervisor:
     def sweep(self) -> list[int]:
         """Kill and reap every remaining child of soakctl except the guard; return their pids."""
         if plat.WINDOWS:  # pragma: no cover - Windows only
-            return []
+            return self.jobs.sweep()
         leftovers = [p for p in self._reader.children(os.getpid()) if p != self._guard_pid]
         for pid in leftovers:
             plat.kill_pid(pid)
@@ -321,6 +345,7 @@ class Supervisor:
     def close(self) -> None:
         for log in self.logs.values():
             log.close()
+        self.jobs.close()
         proc = self.guard.close()
         if proc is not None:
             try:
@@ -333,3 +358,12 @@ class Supervisor:
 def _is_zombie(reader: ProcReader, pid: int) -> bool:
     reading = reader.read(pid)
     return reading is None or reading.zombie
+
+
+def _create_time(pid: int) -> float | None:
+    """Epoch start time of ``pid`` as psutil reports it: with the pid, the identity
+    ``soakctl cleanup`` checks before it ends a process left by an earlier run."""
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.Error:
+        return None

@@ -17,12 +17,14 @@ from soakctl import __version__
 from soakctl.cli import (
     analyze_cmd,
     audit_cmd,
+    cleanup_cmd,
     compare_cmd,
     logs_cmd,
     monitor_cmd,
     run_cmd,
     verify_cmd,
 )
+from soakctl.cli.logsetup import configure_logging
 from soakctl.errors import SoakError, describe_os_error
 
 # Click's exception classes, found through a public Typer name: Typer >= 0.2x vendors Click
@@ -68,11 +70,13 @@ app.command("analyze")(analyze_cmd.analyze)
 app.command("verify")(verify_cmd.verify)
 app.command("audit")(audit_cmd.audit)
 app.command("compare")(compare_cmd.compare)
+app.command("cleanup")(cleanup_cmd.cleanup)
 app.add_typer(logs_cmd.app, name="logs")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the only place soakctl errors become exit codes (typer exits 2 on bad flags)."""
+    configure_logging()
     try:
         code = app(args=argv, prog_name="soakctl", standalone_mode=False)
     except ClickException as exc:  # a bad flag or argument value: one line, like our errors

@@ -7,13 +7,17 @@ plain lines in CI), runs, then analyses the run directory and exits by the verdi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from soakctl.cli.ui import interactive, warn
 from soakctl.errors import SoakError, UsageError
 from soakctl.units import parse_duration
+
+if TYPE_CHECKING:
+    from soakctl.exporter import MetricsExporter
+    from soakctl.observer import RunObserver
 
 RUN_HELP = """Soak a target under the supervisor, sample its whole process tree, then judge it.
 
@@ -42,6 +46,20 @@ def _duration(value: str | None, flag: str) -> float | None:
         raise UsageError(f"{flag}: {exc}") from None
 
 
+def _with_exporter(view: RunObserver, flag: str | None, key: str | None
+                   ) -> tuple[RunObserver, MetricsExporter | None]:
+    """The view, plus the ``--metrics-listen`` exporter (flag, else profile key) if asked."""
+    listen = flag or key
+    if not listen:
+        return view, None
+    from soakctl.exporter import MetricsExporter
+    from soakctl.observer import FanOut
+
+    exporter = MetricsExporter(listen, warn=warn,
+                               source="--metrics-listen" if flag else "metrics_listen")
+    return FanOut(view, exporter), exporter
+
+
 def run(
     command: Annotated[
         list[str] | None, typer.Argument(help="The target command, after `--`.", show_default=False)
@@ -63,6 +81,14 @@ def run(
     ] = Path("artifacts/soak"),
     no_analyze: Annotated[
         bool, typer.Option("--no-analyze", help="Skip the analysis at the end.")
+    ] = False,
+    abort_on_fail: Annotated[
+        bool, typer.Option(
+            "--abort-on-fail",
+            help="Stop early, exit 1, once the verdict can no longer pass: a leak confirmed at "
+                 "99 % twice in a row, or a criterion that cannot recover (zombies.max, "
+                 "restarts, ...). Checked after 10m, every 2m (profile abort_on_fail: to tune).",
+        ),
     ] = False,
     metrics_listen: Annotated[
         str | None,
@@ -98,6 +124,12 @@ def run(
         profile_path = str(find_profile(name))
         prof = load_profile(name)
 
+    from soakctl.contracts import ExitReason
+
+    if abort_on_fail and prof.abort_on_fail is None:
+        from soakctl.profile import AbortOnFail
+
+        prof = prof.model_copy(update={"abort_on_fail": AbortOnFail()})
     from soakctl.runner import RunOptions, SoakRun, stop_on_signals
 
     options = RunOptions(
@@ -105,17 +137,11 @@ def run(
         duration_s=duration_s, interval_s=interval_s, seed=seed,
     )
     from soakctl.cli.live import PlainObserver, RichObserver
-    from soakctl.observer import FanOut, RunObserver
+    from soakctl.cli.logsetup import RunLogFile
 
-    observer: RunObserver = RichObserver() if interactive() else PlainObserver()
-    exporter = None
-    listen = metrics_listen or prof.metrics_listen
-    if listen:
-        from soakctl.exporter import MetricsExporter
-
-        exporter = MetricsExporter(listen, warn=warn, source="--metrics-listen"
-                                   if metrics_listen else "metrics_listen")
-        observer = FanOut(observer, exporter)
+    observer, exporter = _with_exporter(
+        RunLogFile(RichObserver() if interactive() else PlainObserver()), metrics_listen,
+        prof.metrics_listen)
     soak = SoakRun(options, observer=observer)
     try:
         with stop_on_signals(soak):
@@ -124,11 +150,12 @@ def run(
         if exporter is not None:
             exporter.close()
 
-    if result.exit_reason == "write_failed":
+    if result.exit_reason == ExitReason.WRITE_FAILED:
         warn(f"{result.error}: the run stopped early; what it wrote before stays valid")
     if no_analyze:
-        failed = result.exit_reason in ("target_exited", "gave_up", "disk_critical",
-                                        "write_failed")
+        failed = result.exit_reason in (ExitReason.TARGET_EXITED, ExitReason.GAVE_UP,
+                                        ExitReason.DISK_CRITICAL, ExitReason.WRITE_FAILED,
+                                        ExitReason.ABORTED)
         raise typer.Exit(1 if failed else 0)
     try:
         from soakctl.analyze import analyze_path
@@ -139,14 +166,14 @@ def run(
         analysis = analyze_path(result.run_dir, criteria=list(prof.criteria), warn=warn)
     except SoakError as exc:  # the run happened: a verdict that cannot be written is a fail
         typer.echo("verdict: FAIL")
-        if result.exit_reason != "write_failed":  # already said, in one line
+        if result.exit_reason != ExitReason.WRITE_FAILED:  # already said, in one line
             warn(f"analysis failed: {exc}")
         raise typer.Exit(1) from None
     typer.echo(f"verdict: {analysis.verdict.upper()}")
     for reason in analysis.to_dict().get("reasons", []):
         typer.echo(f"  - {reason}")
     typer.echo(f"report: {result.run_dir / 'report.html'}")
-    raise typer.Exit(analysis.exit_code)
+    raise typer.Exit(1 if result.exit_reason == "aborted" else analysis.exit_code)
 
 
 run.__doc__ = RUN_HELP

@@ -5,8 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from soakctl.procfs import default_reader
 from tests.integration.soak.conftest import alive, kill_quietly
+
+pytestmark = pytest.mark.linux_only("the POSIX guard process (Windows: job objects)")
 
 
 def _guard(lines: list[str]) -> None:
@@ -24,9 +28,14 @@ def test_guard_kills_watched_pids_and_spares_dropped_ones() -> None:
     try:
         reader = default_reader()
         starts = {p.pid: int(reader.read(p.pid).start) for p in (watched, dropped)}  # type: ignore[union-attr]
-        _guard([f"pid {watched.pid} {starts[watched.pid]}",
-                f"pid {dropped.pid} {starts[dropped.pid]}", f"drop {dropped.pid}",
-                f"pg {group.pid}"])
+        _guard(
+            [
+                f"pid {watched.pid} {starts[watched.pid]}",
+                f"pid {dropped.pid} {starts[dropped.pid]}",
+                f"drop {dropped.pid}",
+                f"pg {group.pid}",
+            ]
+        )
         watched.wait(timeout=10)
         group.wait(timeout=10)
         assert watched.returncode == -9 and group.returncode == -9
