@@ -6,7 +6,8 @@ Usage:
       For each tree size: starts one tree, then at the same time `soakctl run` (supervising
       its own copy of the tree), `soakctl monitor --pid TREE` and `psrecord TREE
       --include-children`, all at 1 s. Measures each sampler's steady-state CPU time (start-up
-      excluded: from 5 s in to 2 s before the end) and prints CPU % of one core and the ratio
+      excluded: from 12 s in, after the run's one-off diagnose snapshot of the tree at
+      start, to 2 s before the end) and prints CPU % of one core and the ratio
       soakctl / psrecord, for every size.
   python benchmarks/bench_sampler.py metrics [--seconds 60] [--runs 3]
       The cost of `--metrics-listen`: two `soakctl run` of the 20-process tree side by side,
@@ -41,6 +42,9 @@ import psutil
 
 BIN = Path(sys.executable).parent
 SOAKCTL = str(BIN / "soakctl")
+# Start-up excluded: the first seconds hold imports, the first tree walk and the run's one-off
+# "start" diagnose snapshot (smaps of every process, 5 s after the target starts).
+WARMUP_S = 12
 TREE = ["bash", "-c", "for i in $(seq 19); do sleep 100000 & done; wait"]
 
 
@@ -94,10 +98,10 @@ def cpu_once(seconds: float, n: int = 20) -> dict[str, float]:
             stdout=subprocess.DEVNULL),
     }
     handles = {name: psutil.Process(p.pid) for name, p in procs.items()}
-    time.sleep(5)
+    time.sleep(WARMUP_S)
     before = {name: _cpu(h) for name, h in handles.items()}
     t0 = time.monotonic()
-    time.sleep(seconds - 7)
+    time.sleep(seconds - WARMUP_S - 2)
     after = {name: _cpu(h) for name, h in handles.items()}
     wall = time.monotonic() - t0
     for p in procs.values():
@@ -155,12 +159,12 @@ def metrics_once(seconds: float) -> dict[str, float]:
                                     stdout=subprocess.DEVNULL, env=env),
     }
     handles = {name: psutil.Process(p.pid) for name, p in procs.items()}
-    time.sleep(5)
+    time.sleep(WARMUP_S)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)  # keep-alive, as Prometheus
     before = {name: _cpu(h) for name, h in handles.items()}
     t0 = time.monotonic()
     scrapes = 0
-    while time.monotonic() - t0 < seconds - 7:
+    while time.monotonic() - t0 < seconds - WARMUP_S - 2:
         conn.request("GET", "/metrics")
         conn.getresponse().read()
         scrapes += 1
