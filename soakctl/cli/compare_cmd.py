@@ -1,4 +1,4 @@
-"""``soakctl compare BASE RUN...``: runs against a baseline as one table (SPEC §9).
+"""``soakctl compare BASE RUN...``: runs against a baseline as one table (docs/cli.md §9).
 
 Thin: parse flags, call :func:`soakctl.compare.compare_runs`, print the table in the asked
 format, exit 0 (no regression) / 1 (a run regressed, named) / 2 (bad input).

@@ -1,4 +1,4 @@
-"""The ``--prometheus`` side of ``soakctl analyze`` (SPEC §9): fetch, analyse, write, render.
+"""The ``--prometheus`` side of ``soakctl analyze`` (docs/cli.md §9): fetch, analyse, write, render.
 
 Kept apart from ``analyze_cmd`` so that command only dispatches. Output goes beside nothing:
 ``--out`` (default ``artifacts/prometheus/<UTC time>``) receives analysis.json, report.html,
