@@ -138,6 +138,8 @@ class Profile(_Model):
     metrics_url: str | None = None
     after: list[Argv] = Field(default_factory=list)
     criteria: list[str] = Field(default_factory=list)
+    # Series judged for leaks besides RSS (default: resource-like names; docs/run-files.md)
+    leak_series: list[str] | None = None
     audit: Audit = Field(default_factory=Audit)
 
     @field_validator("interval_s")

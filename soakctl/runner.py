@@ -145,6 +145,8 @@ class SoakRun:
             "zombies_reaped": 0, "after_checks": [], "criteria": list(self.profile.criteria),
             "samples": 0, "artifacts_bytes": 0,
         }
+        if self.profile.leak_series is not None:
+            self._meta["leak_series"] = list(self.profile.leak_series)
         write_json_atomic(run_dir / "run.json", self._meta)
         self.observer.on_start({
             "run_id": run_id, "run_dir": str(run_dir), "profile": self.profile.name,

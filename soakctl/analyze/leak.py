@@ -102,8 +102,13 @@ def detect_leak(
     *,
     scale: float = 1.0,
     unit: str = "",
+    min_warmup_s: float = 0.0,
 ) -> LeakResult:
-    """Judge one series sampled at times ``t`` (s); NaN values are ignored."""
+    """Judge one series sampled at times ``t`` (s); NaN values are ignored.
+
+    ``min_warmup_s``: exclude at least this much of the first segment as warm-up (the run's
+    memory series share one start-up: RSS and USS are judged after the same warm-up).
+    """
     ok = np.isfinite(y)
     t, y = t[ok], y[ok]
     seg_all = _segments(restarts[ok] if restarts is not None else None, t.size)
@@ -136,8 +141,8 @@ def detect_leak(
                 res.period_s = refined
     res.bucket_s = width_s
     floor = max(threshold_per_h / 3600.0 * width_s, 1e-9 * float(np.median(np.abs(y))))
-    steady = _steady_buckets(t, y, seg_all, width_s, floor, res)
-    return decide(res, steady, floor, width_s)
+    steady, whole = _steady_buckets(t, y, seg_all, width_s, floor, res, min_warmup_s)
+    return decide(res, steady, floor, width_s, whole)
 
 
 def _longest_segments(t: np.ndarray, y: np.ndarray, seg: np.ndarray
@@ -178,15 +183,23 @@ def _segments(restarts: np.ndarray | None, n: int) -> np.ndarray:
 
 
 def _steady_buckets(
-    t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float, floor: float, res: LeakResult
-) -> Buckets:
+    t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float, floor: float, res: LeakResult,
+    min_warmup_s: float = 0.0,
+) -> tuple[Buckets, Buckets]:
+    """The buckets after each segment's warm-up, and the first segment's buckets whole."""
     parts_t, parts_y, parts_s = [], [], []
+    whole = Buckets(np.empty(0), np.empty(0), np.empty(0, dtype=np.int64))
     labels = np.unique(seg)
     for i, s in enumerate(labels):
         m = seg == s
         st, sy = t[m], y[m]
         bt, bm, _ = bucket_medians(st, sy, width_s, float(st[0]))
         start = warmup_index(bt, bm, floor)
+        if i == 0:
+            whole = Buckets(bt, bm, np.full(bt.size, s, dtype=np.int64))
+            if min_warmup_s > 0:
+                forced = int(np.searchsorted(bt, float(t[0]) + min_warmup_s + width_s / 2))
+                start = max(start, min(forced, bt.size // 2))
         if labels.size > 1 and bt.size >= 8 and start >= bt.size // 2:
             # Warm-up reached its cap: this segment may still be warming up. Another segment
             # carries the evidence; a warm-up tail must not pass for growth.
@@ -199,6 +212,7 @@ def _steady_buckets(
         parts_t.append(bt[start:])
         parts_y.append(bm[start:])
         parts_s.append(np.full(bt.size - start, s, dtype=np.int64))
-    return Buckets(np.concatenate(parts_t), np.concatenate(parts_y), np.concatenate(parts_s))
+    steady = Buckets(np.concatenate(parts_t), np.concatenate(parts_y), np.concatenate(parts_s))
+    return steady, whole
 
 

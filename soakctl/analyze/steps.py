@@ -8,6 +8,7 @@ boundary, so it does not count as growth while a staircase of them does.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,10 +71,14 @@ def shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, int
     med = np.median(np.lib.stride_tricks.sliding_window_view(y, k), axis=1)
     jump = med[k:] - med[:-k]  # jump[i]: level of buckets i+k.. vs buckets i..i+k-1
     jump = jump - np.median(jump)
-    flags = np.diff(np.r_[0, (np.abs(jump) > SHIFT_SIGMAS * sigma).astype(np.int8), 0])
-    starts, ends = np.flatnonzero(flags == 1), np.flatnonzero(flags == -1)
+    # Runs of same-signed flagged jumps: a spike followed by a drop (a compaction) is a rise
+    # and a fall, not one long ramp.
+    flag = (np.sign(jump) * (np.abs(jump) > SHIFT_SIGMAS * sigma)).astype(np.int8)
+    change = np.flatnonzero(np.diff(np.r_[0, flag, 0]) != 0)
     events = []
-    for a, e in zip(starts, ends, strict=True):
+    for a, e in itertools.pairwise(change.tolist()):
+        if flag[a] == 0:
+            continue
         if e - a > 2 * k:
             continue  # the level kept changing for many buckets: a ramp, not a step
         at = int(a + np.argmax(np.abs(jump[a:e])))
