@@ -30,6 +30,7 @@ Steps, each robust to one failure mode of the least-squares slope:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -90,7 +91,23 @@ class LeakResult:
             "window": self.window, "bucket_s": round(float(self.bucket_s), 3),
             "period_s": None if self.period_s is None else round(float(self.period_s), 3),
             "level_shifts": self.level_shifts,
+            f"min_detectable_{unit}": s(min_detectable_per_h(self)),
         }
+
+
+def min_detectable_per_h(res: LeakResult, power: float = 0.95) -> float | None:
+    """The smallest leak rate this run's deciding window would have caught with ``power``.
+
+    The Theil–Sen slope is equivariant (a leak of rate R adds R to every pairwise slope), so
+    a leak shifts the 95 % interval [lo, hi] (width 2·1.96·σ) by R; it is caught when its
+    lower end clears the threshold, which happens with probability ``power`` when
+    R ≥ threshold + (1.96 + z_power)·σ. None when the run gave no interval (too short).
+    """
+    if res.ci_per_h is None:
+        return None
+    lo, hi = res.ci_per_h
+    sigma = max(hi - lo, 0.0) / (2 * 1.959964)
+    return res.threshold_per_h + (1.959964 + NormalDist().inv_cdf(power)) * sigma
 
 
 def detect_leak(

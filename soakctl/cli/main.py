@@ -14,7 +14,15 @@ import traceback
 import typer
 
 from soakctl import __version__
-from soakctl.cli import analyze_cmd, audit_cmd, logs_cmd, monitor_cmd, run_cmd, verify_cmd
+from soakctl.cli import (
+    analyze_cmd,
+    audit_cmd,
+    logs_cmd,
+    monitor_cmd,
+    plan_cmd,
+    run_cmd,
+    verify_cmd,
+)
 from soakctl.errors import SoakError
 
 app = typer.Typer(
@@ -51,6 +59,7 @@ def _root(
 app.command("run", context_settings={"allow_interspersed_args": False})(run_cmd.run)
 app.command("monitor")(monitor_cmd.monitor)
 app.command("analyze")(analyze_cmd.analyze)
+app.command("plan")(plan_cmd.plan)
 app.command("verify")(verify_cmd.verify)
 app.command("audit")(audit_cmd.audit)
 app.add_typer(logs_cmd.app, name="logs")
