@@ -69,8 +69,8 @@ def shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, int
         return []
     sigma = max(robust_sigma(np.diff(y)) / np.sqrt(2.0), floor)
     if k == 3:  # median of three without a sort: the hot path (live evaluation, planning)
-        a, b, c = y[:-2], y[1:-1], y[2:]
-        med = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+        lo, mid, hi = y[:-2], y[1:-1], y[2:]
+        med = np.maximum(np.minimum(lo, mid), np.minimum(np.maximum(lo, mid), hi))
     else:
         med = np.median(np.lib.stride_tricks.sliding_window_view(y, k), axis=1)
     jump = med[k:] - med[:-k]  # jump[i]: level of buckets i+k.. vs buckets i..i+k-1
