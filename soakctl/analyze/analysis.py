@@ -171,7 +171,8 @@ def _memory_warmups(analysis: Analysis, rss: np.ndarray, uss: np.ndarray) -> Non
 
 def _run_meta(ctx: RunContext) -> dict[str, Any]:
     keys = ("run_id", "profile", "soakctl_version", "host", "start_ts", "end_ts", "exit_reason",
-            "interrupted", "restarts", "planned_duration_s", "interval_s", "commands")
+            "interrupted", "restarts", "planned_duration_s", "interval_s", "commands",
+            "abort_reason", "aborted_at")
     return {k: ctx.run[k] for k in keys if k in ctx.run}
 
 
