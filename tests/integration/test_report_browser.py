@@ -253,8 +253,8 @@ def test_harness_sees_console_errors(tmp_path: Path, browser: Chromium) -> None:
     assert _colours(png)[2] < 40  # a near-blank page is recognised as such
 
 
-def _run_dir(path: Path, seconds: int, interval_s: float = 1.0, *, aborted_at_s: float | None = None,
-             restart_at_s: float | None = None) -> Path:
+def _run_dir(path: Path, seconds: int, interval_s: float = 1.0, *,
+             aborted_at_s: float | None = None, restart_at_s: float | None = None) -> Path:
     """A run directory: samples (RSS with a warm-up and a leak, constant threads, counters),
     events where they happened (a restart mid-run, the stop after the last sample) and run.json
     (``exit_reason: aborted`` with its reason and time when ``aborted_at_s``)."""
