@@ -176,14 +176,21 @@ def _events(analysis: Analysis) -> list[tuple[float, str, str, str]]:
     return out[:2000]
 
 
-def _rate(t: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Per-second rate of a counter; a reset (a drop) or a gap in the data is left out."""
+RATE_POINTS = 20_000
+
+
+def _rate(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(times, per-second rate) of a counter, over at most ``RATE_POINTS`` intervals (the
+    chart shows 600 buckets); a reset (a drop) or a missing value is left out."""
+    if v.size > RATE_POINTS:
+        idx = np.linspace(0, v.size - 1, RATE_POINTS).astype(np.int64)
+        t, v = t[idx], v[idx]
     rate = np.full(v.size, np.nan)
     dt = np.diff(t)
     dv = np.diff(v)
     ok = (dt > 0) & (dv >= 0) & np.isfinite(dv)
     rate[1:][ok] = dv[ok] / dt[ok]
-    return rate
+    return t, rate
 
 
 def is_counter(name: str) -> bool:
@@ -213,15 +220,16 @@ def _chart(analysis: Analysis, title: str, unit: str, series: list[tuple[str, st
         col = _column(analysis, name)
         if col is None:
             continue
+        t = ts
         if is_counter(name.removeprefix("metrics.")):
-            col = _rate(ts, col)
+            t, col = _rate(ts, col)
             label = f"{label} /s"
             if not np.isfinite(col).any():
                 continue
         if _is_constant(col):
             constants[label] = float(col[np.isfinite(col)][0]) * scale
             continue
-        env = envelope(ts, col, max_points)
+        env = envelope(t, col, max_points)
         if env is None:
             continue
         color = PALETTE[i % len(PALETTE)]
@@ -230,8 +238,8 @@ def _chart(analysis: Analysis, title: str, unit: str, series: list[tuple[str, st
         drawn += 1
     if not drawn:
         return None
-    for t, color, label, kind in _events(analysis):
-        chart.marker(t, color, label, dash="" if kind == "abort" else "4 3", legend=kind)
+    for at, color, label, kind in _events(analysis):
+        chart.marker(at, color, label, dash="" if kind == "abort" else "4 3", legend=kind)
     return chart
 
 
