@@ -85,6 +85,7 @@ def main() -> int:
         return 2
     clean: dict[str, collections.Counter[str]] = {}
     caught: dict[str, list[bool]] = collections.defaultdict(list)
+    caught_by: dict[str, list[bool]] = collections.defaultdict(list)
     misses: list[str] = []
     for path in files:
         name = path.name.removesuffix(".csv.gz")
@@ -99,17 +100,21 @@ def main() -> int:
                     rate = rng.uniform(15, 50)
                     res = detect_leak("rss_bytes", t, y + inject(kind, el, rate, rng), THRESHOLD)
                     caught[kind].append(res.detected)
+                    caught_by[name].append(res.detected)
                     if not res.detected:
                         misses.append(f"{name}@{(t[0] - ts[0]) / 60:.0f}min {kind} "
                                       f"{rate:.0f} MiB/h: {res.status}")
     total = collections.Counter[str]()
     print(f"windows of {args.window_min:g} min every {args.step_min:g} min, "
           f"leaks 15-50 MiB/h, threshold 10 MiB/h")
-    print(f"{'process':<10} {'windows':>7} {'leak':>5} {'inconcl.':>8} {'no_leak':>7}")
+    print(f"{'process':<10} {'windows':>7} {'leak':>5} {'inconcl.':>8} {'no_leak':>7}"
+          f" {'leaks caught':>13}")
     for name, c in clean.items():
         total.update(c)
         n = sum(c.values())
-        print(f"{name:<10} {n:>7} {c['leak']:>5} {c['inconclusive']:>8} {c['no_leak']:>7}")
+        hits = caught_by[name]
+        print(f"{name:<10} {n:>7} {c['leak']:>5} {c['inconclusive']:>8} {c['no_leak']:>7} "
+              f"{100 * sum(hits) / max(len(hits), 1):>12.1f}%")
     n = sum(total.values())
     for kind, hits in caught.items():
         print(f"detected ({kind}): {sum(hits)}/{len(hits)} ({100 * sum(hits) / len(hits):.1f} %)")

@@ -87,7 +87,30 @@ def shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, int
             continue  # the level kept changing for many buckets: a ramp, not a step
         at = int(a + np.argmax(np.abs(jump[a:e])))
         events.append((int(a), at + k, float(jump[at])))
-    return events
+    return _merge_spikes(events, SHIFT_SIGMAS * sigma, 2 * k)
+
+
+def _merge_spikes(events: list[tuple[int, int, float]], significant: float, within: int
+                  ) -> list[tuple[int, int, float]]:
+    """A shift followed within ``within`` buckets by one the other way is a transient (a spike
+    or a dip lasting a few buckets): the pair becomes one shift of their net size, or nothing
+    when the level came back. A compaction (a spike, then a fall below where it started) stays
+    a fall; a big allocation freed seconds later is no fall at all."""
+    out: list[tuple[int, int, float]] = []
+    i = 0
+    while i < len(events):
+        a, at, size = events[i]
+        if i + 1 < len(events):
+            _a2, at2, size2 = events[i + 1]
+            if at2 - at <= within and (size > 0) != (size2 > 0):
+                net = size + size2
+                if abs(net) > significant:
+                    out.append((a, at2, net))
+                i += 2
+                continue
+        out.append((a, at, size))
+        i += 1
+    return out
 
 
 def split_one_shift(b: Buckets, floor: float) -> tuple[np.ndarray, int]:

@@ -112,7 +112,9 @@ def given_back(b: Buckets, growth: float, floor: float) -> bool:
     """
     for s in np.unique(b.seg):
         y = b.y[b.seg == s]
-        if any(size < 0 and -size >= 0.5 * growth for _a, _at, size in shift_events(y, floor)):
+        # Levels of five buckets: an allocation freed within two buckets is a spike, no drop.
+        if any(size < 0 and -size >= 0.5 * growth
+               for _a, _at, size in shift_events(y, floor, k=5)):
             return True
     return False
 

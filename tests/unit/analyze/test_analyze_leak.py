@@ -210,3 +210,15 @@ def test_a_forced_warm_up_is_excluded() -> None:
     free = detect_leak("rss_bytes", t, y, THRESHOLD)
     forced = detect_leak("rss_bytes", t, y, THRESHOLD, min_warmup_s=85.0)
     assert free.warmup_s < 85.0 <= forced.warmup_s < 120.0
+
+
+def test_a_big_allocation_freed_seconds_later_gives_nothing_back() -> None:
+    """A spike (30 MiB held for 20 s) is no drop: the leak under it is still a leak."""
+    gen = np.random.default_rng(8)
+    t = 1.78e9 + np.arange(0.0, 1800.0)
+    el = t - t[0]
+    y = 100 * MIB + 30 * MIB * el / 3600 + gen.normal(0, 0.3 * MIB, t.size)
+    for at in (400, 1100, 1500):
+        y[(el >= at) & (el < at + 20)] += 30 * MIB
+    res = detect_leak("rss_bytes", t, y, THRESHOLD)
+    assert res.status == "leak", res.reason
