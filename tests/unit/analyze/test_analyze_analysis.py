@@ -271,3 +271,19 @@ def test_leak_series_is_a_profile_key() -> None:
     assert parse_profile({}).leak_series is None
     with pytest.raises(ProfileError, match="leak_series"):
         parse_profile({"leak_series": "mmbot_queue_depth"})
+
+
+def test_rss_and_uss_share_one_warm_up_when_uss_is_sampled_less_often(tmp_path: Path) -> None:
+    """The sampler reads USS every 10 s: its warm-up rounds up to its coarser buckets."""
+    gen = np.random.default_rng(9)
+    el = np.arange(0.0, 240.0)
+    rss = 55 * MIB + 1.5 * MIB * (1 - np.exp(-el / 12)) + gen.normal(0, 0.02 * MIB, el.size)
+    uss = rss - 18 * MIB
+    path = tmp_path / "resources.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(
+        {"ts": T0 + e, "rss_bytes": int(r), **({"uss_bytes": int(u)} if e % 10 == 0 else {})})
+        for e, r, u in zip(el.tolist(), rss.tolist(), uss.tolist(), strict=True)) + b"\n")
+    doc = analyze_path(path, write=False).to_dict()
+    rss_warm, uss_warm = doc["leak"]["warmup_s"], doc["leaks"]["uss_bytes"]["warmup_s"]
+    assert rss_warm > 0
+    assert rss_warm == pytest.approx(uss_warm, abs=10)
