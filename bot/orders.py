@@ -70,6 +70,7 @@ class TrackedOrder:
     since_s: float
     order_id: str = ""
     busy: bool = False
+    booked: Decimal = Decimal(0)  # filled qty already in the ledger (executions received)
 
 
 class OrderManager:
@@ -97,6 +98,10 @@ class OrderManager:
         self.started_ms = rest.now_ms()
         self.venue = Venue(rest, self.symbol, category, clock)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Fills the order stream reported (an order gone Filled) whose executions have not
+        # reached the ledger yet: signed qty by link id. The position check counts them, so a
+        # quote placed in that gap cannot take the position past its limit.
+        self._unbooked: dict[str, Decimal] = {}
 
     # ---- views ----------------------------------------------------------------------------
     def live_quotes(self) -> list[LiveQuote]:
@@ -111,6 +116,17 @@ class OrderManager:
             )
             for o in self.orders.values()
         ]
+
+    def worst_case_position(self, side: Side, exclude: str | None = None) -> Decimal:
+        """The position if every open order on ``side`` (but ``exclude``) filled now, counting
+        fills already reported by the order stream but not yet booked from executions."""
+        sign = 1 if side is Side.BUY else -1
+        resting = sum(
+            (o.qty - o.booked for o in self.orders.values()
+             if o.side is side and o.link_id != exclude),
+            Decimal(0),
+        )
+        return self.ledger.position + sum(self._unbooked.values(), Decimal(0)) + sign * resting
 
     def open_count(self) -> int:
         return len(self.orders)
@@ -139,7 +155,10 @@ class OrderManager:
         if refusal is None and isinstance(action, Create | Amend):
             q = action.quote
             sign = 1 if q.side is Side.BUY else -1
-            refusal = self.risk.check_position(self.ledger.position, sign, q.qty)
+            exclude = action.link_id if isinstance(action, Amend) else None
+            refusal = self.risk.check_position(
+                self.worst_case_position(q.side, exclude), sign, q.qty
+            )
         if refusal is not None:
             self.metrics.risk_rejections.labels(reason=refusal.reason.value).inc()
             return
@@ -289,6 +308,9 @@ class OrderManager:
             if item.get("rejectReason") == POST_ONLY_REJECT:
                 # Would have crossed: the quote was not placed; re-price, not an error.
                 self.metrics.orders.labels(action="create", result="post_only_rejected").inc()
+            unbooked = Decimal(str(item.get("cumExecQty") or "0")) - order.booked
+            if unbooked > 0:
+                self._unbooked[link_id] = unbooked if order.side is Side.BUY else -unbooked
             del self.orders[link_id]
             return
         order.order_id = str(item.get("orderId", order.order_id))
@@ -306,6 +328,7 @@ class OrderManager:
             fill = self.ledger.apply_execution(item)
             if fill is None:
                 continue
+            self._booked(str(item.get("orderLinkId", "")), fill.qty)
             if fill.fee < 0:
                 self.metrics.rebates.inc(float(-fill.fee))
             else:
@@ -315,10 +338,23 @@ class OrderManager:
             self.metrics.filled_qty.labels(side=fill.side).inc(float(fill.qty))
         self._publish()
 
+    def _booked(self, link_id: str, qty: Decimal) -> None:
+        order = self.orders.get(link_id)
+        if order is not None:
+            order.booked += qty
+        pending = self._unbooked.get(link_id)
+        if pending is not None:
+            left = abs(pending) - qty
+            if left > 0:
+                self._unbooked[link_id] = left if pending > 0 else -left
+            else:
+                del self._unbooked[link_id]
+
     def on_position(self, items: list[dict[str, Any]]) -> None:
         for item in items:
             if item.get("symbol") == self.symbol:
                 self.ledger.set_position(item)
+                self._unbooked.clear()  # the venue's position counts every fill it reported
         self._publish()
 
     # ---- reconciliation -------------------------------------------------------------------
@@ -376,6 +412,7 @@ class OrderManager:
         item = await self.venue.position()
         if item is not None:
             self.ledger.set_position(item)
+            self._unbooked.clear()
             if initial:
                 avg = Decimal(str(item.get("avgPrice") or item.get("entryPrice") or "0"))
                 self.ledger.cash = -self.ledger.position * avg

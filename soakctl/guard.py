@@ -6,8 +6,8 @@ discovers and ``drop PID`` when a member is gone (so a day of short-lived childr
 grow the guard). If the pipe reaches EOF without a ``done`` line, soakctl is gone: the guard kills
 every registered group, every process of those sessions, and every registered pid whose start
 time still matches (a recycled pid is spared). ``PR_SET_PDEATHSIG`` alone would only cover the
-direct child, never the grandchildren. POSIX only; on Windows a job object would do this job
-and is not implemented yet.
+direct child, never the grandchildren. POSIX only; on Windows kill-on-close job objects do this
+job (:mod:`soakctl.winjob`).
 """
 
 from __future__ import annotations

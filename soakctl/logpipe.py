@@ -9,7 +9,10 @@ The rotation callback is told which file ``keep`` dropped (None if none), so eve
 accounted for: still on disk, dropped by ``keep``, or pruned by the disk guard.
 Python's ``RotatingFileHandler`` is not used: it loses lines with several writers and fails on
 Windows renames of open files. A line longer than ``max_line_bytes`` is written in chunks,
-which is the one case where a line may be split (and interleaved).
+which is the one case where a line may be split (and interleaved). A write that fails (disk
+full, file size limit) closes the file cut back to its last whole line and sets ``write_error``;
+later lines are counted in ``dropped_lines`` and the pipes keep draining, so the target never
+blocks on a full pipe while the runner stops the run.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+from soakctl.errors import WriteFailed
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +50,8 @@ class RotatingLogFile:
         self._size = path.stat().st_size
         self._rotated_bytes = sum(p.stat().st_size for p in self.rotated_files())
         self.lines = 0
+        self.dropped_lines = 0
+        self.write_error: WriteFailed | None = None
         self._dirty = False
 
     def rotated_files(self) -> list[Path]:
@@ -64,13 +71,35 @@ class RotatingLogFile:
         """Append one line (or one chunk of an over-long line); rotate first if it won't fit."""
         with self._lock:
             if self._file is None:
+                self.dropped_lines += self.write_error is not None
                 return
-            if self._size > 0 and self._size + len(data) > self.max_bytes:
-                self._rotate()
-            self._file.write(data)
+            try:
+                if self._size > 0 and self._size + len(data) > self.max_bytes:
+                    self._rotate()
+                assert self._file is not None
+                self._file.write(data)
+            except OSError as exc:
+                self._fail(exc)
+                return
             self._size += len(data)
             self.lines += 1
             self._dirty = True
+
+    def _fail(self, exc: OSError) -> None:
+        """Stop writing: close, cut the file back to its last whole line, remember why."""
+        self.write_error = WriteFailed(self.path, exc)
+        self.dropped_lines += 1
+        if self._file is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._file.close()
+            self._file = None
+        with contextlib.suppress(OSError), open(self.path, "r+b") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            tail_from = max(0, size - MAX_LINE_BYTES)
+            fh.seek(tail_from)
+            tail = fh.read()
+            cut = tail.rfind(b"\n")
+            fh.truncate(tail_from + cut + 1 if cut >= 0 else tail_from)
 
     def _rotate(self) -> None:
         assert self._file is not None
@@ -107,13 +136,19 @@ class RotatingLogFile:
             return
         with self._lock:
             if self._file is not None:
-                self._file.flush()
+                try:
+                    self._file.flush()
+                except OSError as exc:
+                    self._fail(exc)
             self._dirty = False
 
     def close(self) -> None:
         with self._lock:
             if self._file is not None:
-                self._file.close()
+                try:
+                    self._file.close()
+                except OSError as exc:
+                    self._fail(exc)
                 self._file = None
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from soakctl.clock import Clock, SystemClock
-from soakctl.errors import UsageError
+from soakctl.errors import PathError, UsageError
 from soakctl.observer import NullObserver, RunObserver
 from soakctl.procfs import default_reader
 from soakctl.proctree import ProcessTree, ProcReader
+from soakctl.rundir import ensure_dir
 from soakctl.sample import ProcessTreeSampler
 from soakctl.sink import JsonlSink
 
@@ -38,14 +39,21 @@ def monitor_pid(pid: int, out: Path, *, interval_s: float = 1.0, duration_s: flo
         raise UsageError(f"--pid {pid}: no such running process")
     tree = ProcessTree(reader)
     tree.set_root(pid)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        ensure_dir(out.parent)
+    except OSError as exc:
+        raise PathError.from_os_error("--out", exc.filename or out.parent, exc) from None
     sampler = ProcessTreeSampler(reader, tree, name=f"pid-{pid}", disk_path=out.parent,
                                  uss_every=uss_every, clock=clock)
     t0 = clock.monotonic()
     deadline = t0 + duration_s if duration_s is not None else float("inf")
     k = 0
     reason = "interrupted"
-    with JsonlSink(out) as sink:
+    try:
+        sink_cm = JsonlSink(out)
+    except OSError as exc:
+        raise PathError.from_os_error("--out", out, exc) from None
+    with sink_cm as sink:
         while not stop.is_set():
             root = reader.read(pid)
             if root is None or root.zombie or root.start != first.start:

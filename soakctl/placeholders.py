@@ -1,5 +1,8 @@
-"""``{run_dir}``, ``{ports.NAME}`` and ``{services.NAME.KEY}`` in profile commands, env values
-and paths.
+"""``{run_dir}``, ``{secrets_dir}``, ``{ports.NAME}`` and ``{services.NAME.KEY}`` in profile
+commands, env values and paths.
+
+``{secrets_dir}`` is a private directory outside the run directory for credentials made for the
+run, removed when the run ends (:mod:`soakctl.runsecrets`).
 
 ``{ports.NAME}`` is a free loopback TCP port chosen when first used and the same for every later
 use in the run, so a profile can hand the target a metrics port and scrape it without fixing a
@@ -12,12 +15,13 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from soakctl.errors import ProfileError
 
 _PLACEHOLDER = re.compile(
-    r"\{(run_dir|ports\.[A-Za-z0-9_-]+|services\.[A-Za-z0-9_.-]+?\.[A-Za-z0-9_]+)\}"
+    r"\{(run_dir|secrets_dir|ports\.[A-Za-z0-9_-]+|services\.[A-Za-z0-9_.-]+?\.[A-Za-z0-9_]+)\}"
 )
 _PORTS: dict[str, int] = {}
 
@@ -29,15 +33,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+SecretsDir = str | Callable[[], str] | None
+
+
 def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]],
-           ports: dict[str, int] | None = None) -> str:
-    """Expand the placeholders in ``text``; ``ports`` holds the run's allocated ports."""
+           ports: dict[str, int] | None = None, secrets_dir: SecretsDir = None) -> str:
+    """Expand the placeholders in ``text``; ``ports`` holds the run's allocated ports and
+    ``secrets_dir`` is the credentials directory or a function making it on first use."""
     port_table = _PORTS if ports is None else ports
 
     def replace(match: re.Match[str]) -> str:
         key = match.group(1)
         if key == "run_dir":
             return run_dir
+        if key == "secrets_dir":
+            if secrets_dir is None:
+                raise ProfileError("placeholder {secrets_dir}: only available during a run")
+            return secrets_dir if isinstance(secrets_dir, str) else secrets_dir()
         if key.startswith("ports."):
             name = key.removeprefix("ports.")
             if name not in port_table:
@@ -59,5 +71,5 @@ def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]],
 
 
 def expand_all(items: list[str], run_dir: str, services: dict[str, dict[str, Any]],
-               ports: dict[str, int] | None = None) -> list[str]:
-    return [expand(item, run_dir, services, ports) for item in items]
+               ports: dict[str, int] | None = None, secrets_dir: SecretsDir = None) -> list[str]:
+    return [expand(item, run_dir, services, ports, secrets_dir) for item in items]

@@ -6,16 +6,28 @@ times, threads, VMS and RSS; ``/proc/PID/task/*/children`` gives children withou
 whole machine (a full ``psutil.Process.children(recursive=True)`` walks every process on the
 host). Other platforms go through psutil, whose ``oneshot()`` batches the same reads.
 A process that vanishes mid-reading is normal and returns ``None``.
+
+On Windows (the psutil path) ``rss_bytes`` is the working set, ``vms_bytes`` the pagefile-backed
+commit, ``num_fds`` the handle count and ``uss_bytes`` the *private bytes*
+(``memory_info().private``): the commit charge no other process shares, the counter Windows
+leak hunts watch, and one cheap call, where ``memory_full_info().uss`` walks the working set
+page by page (``benchmarks/bench_windows_sampling.py`` measures both).
 """
 
 from __future__ import annotations
 
 import os
+import time
+from collections import defaultdict
 from typing import NamedTuple
 
 import psutil
 
-from soakctl.platform import LINUX
+from soakctl.platform import LINUX, WINDOWS
+
+#: how long one machine-wide parent map serves ``children()`` calls: a tree walk asks for the
+#: children of every member within a few ms, and each fresh map is a scan of every process.
+PPID_MAP_TTL_S = 0.2
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -138,10 +150,15 @@ class PsutilProcReader:
 
     def __init__(self) -> None:
         self._cache: dict[int, psutil.Process] = {}
+        self._kids: dict[int, list[int]] = {}
+        self._kids_at = -1e18
 
-    def _proc(self, pid: int) -> psutil.Process | None:
+    def _proc(self, pid: int, *, fresh: bool = False) -> psutil.Process | None:
+        """The cached ``Process`` for ``pid``; ``fresh`` re-checks that the pid was not reused
+        (a new ``Process`` behind the scenes: :meth:`read` does it once per pid per sample, the
+        other readings of the same sample trust it)."""
         proc = self._cache.get(pid)
-        if proc is None or not proc.is_running():
+        if proc is None or (fresh and not proc.is_running()):
             try:
                 proc = psutil.Process(pid)
             except (psutil.Error, OSError):
@@ -151,7 +168,7 @@ class PsutilProcReader:
         return proc
 
     def read(self, pid: int) -> ProcReading | None:
-        proc = self._proc(pid)
+        proc = self._proc(pid, fresh=True)
         if proc is None:
             return None
         try:
@@ -174,11 +191,33 @@ class PsutilProcReader:
             return None
 
     def children(self, pid: int, num_threads: int = 0) -> list[int]:
+        """Direct children, from one parent map per tree walk (``psutil.Process.children``
+        scans every process on the machine per call); a "child" older than its parent is an
+        orphan whose dead parent's pid was reused (Windows never reparents), not ours."""
         proc = self._proc(pid)
-        if proc is None:
-            return []
+        ppid_map = getattr(psutil, "_ppid_map", None)
         try:
-            return [c.pid for c in proc.children()]
+            if proc is None:
+                return []
+            if ppid_map is None:  # pragma: no cover - psutil without the (private) helper
+                return [c.pid for c in proc.children()]
+            now = time.monotonic()
+            if now - self._kids_at > PPID_MAP_TTL_S:
+                kids: dict[int, list[int]] = defaultdict(list)
+                parents = ppid_map()
+                for child, parent in parents.items():
+                    kids[parent].append(child)
+                self._kids, self._kids_at = kids, now
+                # Forget processes that no longer exist, so a day of short-lived children
+                # does not grow the cache.
+                self._cache = {p: c for p, c in self._cache.items() if p in parents}
+            born = proc.create_time()
+            found = []
+            for child in self._kids.get(pid, ()):
+                kid = self._proc(child)
+                if kid is not None and child != pid and kid.create_time() >= born:
+                    found.append(child)
+            return found
         except (psutil.Error, OSError):
             return []
 
@@ -203,7 +242,13 @@ class PsutilProcReader:
             return None
 
     def uss_bytes(self, pid: int) -> int | None:
-        return _psutil_uss(pid)
+        if not WINDOWS:
+            return _psutil_uss(pid)
+        proc = self._proc(pid)  # pragma: no cover - Windows: private bytes (module docstring)
+        try:
+            return int(proc.memory_info().private) if proc is not None else None
+        except (psutil.Error, OSError, AttributeError):
+            return None
 
     def sys_cpu_times(self) -> tuple[float, float]:
         return _psutil_cpu_times()

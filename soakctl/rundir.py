@@ -5,6 +5,7 @@ Layout and fields: ``docs/run-files.md``.
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import socket
@@ -16,10 +17,22 @@ from typing import Any
 import orjson
 
 
+def ensure_dir(path: Path) -> Path:
+    """``path`` as a directory, created with its parents; a file in the way is named as such
+    (``mkdir`` alone says "File exists", which sends users looking for a directory)."""
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(part))
+        if part.is_dir():
+            break
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def make_run_dir(out: Path, now: float | None = None) -> tuple[str, Path]:
     """Create ``out/<run_id>`` with ``logs/``; ``run_id`` like ``20261124T121500Z``, made unique."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now if now is not None else time.time()))
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out)
     for n in range(1, 10_000):
         run_id = stamp if n == 1 else f"{stamp}-{n}"
         path = out / run_id
@@ -48,8 +61,12 @@ def host_info() -> dict[str, Any]:
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write then rename, so a reader (or a crash) never sees half a file."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # the previous file, if any, is untouched
+        raise
 
 
 def dir_size(path: Path) -> int:

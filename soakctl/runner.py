@@ -26,15 +26,17 @@ from typing import Any
 
 from soakctl import __version__
 from soakctl.backoff import ExponentialBackoff
+from soakctl.cleanup import own_identity
 from soakctl.clock import Clock, SystemClock
-from soakctl.errors import ProfileError, SoakError, SupervisorError
+from soakctl.commands import resolve_command
+from soakctl.errors import PathError, ProfileError, SoakError, SupervisorError, WriteFailed
 from soakctl.observer import NullObserver, RunObserver
 from soakctl.placeholders import expand, expand_all
-from soakctl.platform import resolve_command
 from soakctl.procfs import default_reader
 from soakctl.proctree import ProcessTree, ProcReader
 from soakctl.profile import Profile, Service, Target
 from soakctl.rundir import dir_size, host_info, make_run_dir, write_json_atomic
+from soakctl.runsecrets import RunSecrets
 from soakctl.sample import ProcessTreeSampler, disk_free
 from soakctl.scrape import MetricsScraper
 from soakctl.services import probe
@@ -46,6 +48,9 @@ logger = logging.getLogger(__name__)
 TICK_S = 0.5  # how often exits are reaped between samples
 DISK_LOW_REPEAT_S = 60.0
 AFTER_TIMEOUT_S = 300.0
+# Disk space held from the start and given back when a write fails (disk full), so the run can
+# still write its stop events and a final run.json saying why it ended.
+RESERVE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class SoakRun:
         self._unexpected_exit = False
         self._ended: str | None = None
         self._last_disk_low = -1e18
+        self._write_failed: WriteFailed | None = None
         self._backoff = ExponentialBackoff(
             base_s=target.backoff.base_s, max_s=target.backoff.max_s,
             jitter=target.backoff.jitter, reset_after_s=target.backoff.reset_after_s,
@@ -129,11 +135,31 @@ class SoakRun:
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self) -> RunResult:
-        run_id, run_dir = make_run_dir(self.options.out_dir, self.clock.time())
+        try:
+            run_id, run_dir = make_run_dir(self.options.out_dir, self.clock.time())
+        except OSError as exc:
+            raise PathError.from_os_error("--out", exc.filename or self.options.out_dir,
+                                          exc) from None
         self.run_dir = run_dir
         result = RunResult(run_id, run_dir)
-        self._events = JsonlSink(run_dir / "events.jsonl")
-        self._resources = JsonlSink(run_dir / "resources.jsonl")
+        try:
+            self._events = JsonlSink(run_dir / "events.jsonl")
+            self._resources = JsonlSink(run_dir / "resources.jsonl")
+            self._write_meta_first(run_id, run_dir)
+        except OSError as exc:  # nothing started yet: still bad input
+            raise PathError.from_os_error("--out", exc.filename or run_dir, exc) from None
+        self.observer.on_start({
+            "run_id": run_id, "run_dir": str(run_dir), "profile": self.profile.name,
+            "duration_s": self.duration_s, "interval_s": self.interval_s,
+            "command": list(self.target_spec.command),
+        })
+        self.sup = Supervisor(
+            run_dir / "logs", clock=self.clock, reader=self.reader, emit=self._emit,
+            max_log_bytes=self.profile.logs.max_bytes, keep_logs=self.profile.logs.keep,
+        )
+        return self._supervise(result)
+
+    def _write_meta_first(self, run_id: str, run_dir: Path) -> None:
         start_ts = self.clock.time()
         self._meta: dict[str, Any] = {
             "schema": 1, "soakctl_version": __version__, "run_id": run_id,
@@ -144,21 +170,22 @@ class SoakRun:
             "exit_reason": None, "unexpected_exit": False, "interrupted": False, "restarts": 0,
             "zombies_reaped": 0, "after_checks": [], "criteria": list(self.profile.criteria),
             "samples": 0, "artifacts_bytes": 0,
+            "soakctl_process": own_identity(),  # for `soakctl cleanup` after a crash
         }
         if self.profile.leak_series is not None:
             self._meta["leak_series"] = list(self.profile.leak_series)
         write_json_atomic(run_dir / "run.json", self._meta)
-        self.observer.on_start({
-            "run_id": run_id, "run_dir": str(run_dir), "profile": self.profile.name,
-            "duration_s": self.duration_s, "interval_s": self.interval_s,
-            "command": list(self.target_spec.command),
-        })
-        self.sup = Supervisor(
-            run_dir / "logs", clock=self.clock, reader=self.reader, emit=self._emit,
-            max_log_bytes=self.profile.logs.max_bytes, keep_logs=self.profile.logs.keep,
-        )
+        self._reserve = run_dir / ".space-reserve"
+        with open(self._reserve, "wb") as fh:  # freed when a write fails, for the final files
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(fh.fileno(), 0, RESERVE_BYTES)
+            else:  # pragma: no cover - Windows
+                fh.write(bytes(RESERVE_BYTES))
+
+    def _supervise(self, result: RunResult) -> RunResult:
         error: SoakError | None = None
         scraper: MetricsScraper | None = None
+        self._secrets = RunSecrets.lazy()  # {secrets_dir}: outside the run dir, removed below
         try:
             self._start_services()
             self._start_target(attempt=0)
@@ -174,24 +201,29 @@ class SoakRun:
             if scraper is not None:
                 scraper.stop()
             self._shutdown()
+            self._secrets.remove(self.run_dir)
             result.exit_reason = self._ended or "duration_reached"
             result.interrupted = self._interrupted
             result.unexpected_exit = self._unexpected_exit
             result.restarts = self._restarts
             result.samples = self._resources.lines
             result.error = str(error) if error else None
+            if self._write_failed is not None:
+                result.error = str(self._write_failed)
             self._finish_meta(result)
             result.meta = self._meta
-            self.observer.on_finish(dict(self._meta, run_dir=str(run_dir)))
+            self.observer.on_finish(dict(self._meta, run_dir=str(self.run_dir)))
         if error is not None:
             raise error
         return result
 
     def _expand(self, text: str) -> str:
-        return expand(text, str(self.run_dir), self._service_values, self._ports)
+        return expand(text, str(self.run_dir), self._service_values, self._ports,
+                      self._secrets.ensure)
 
     def _expand_argv(self, argv: list[str]) -> list[str]:
-        return expand_all(argv, str(self.run_dir), self._service_values, self._ports)
+        return expand_all(argv, str(self.run_dir), self._service_values, self._ports,
+                          self._secrets.ensure)
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
         env = dict(os.environ)
@@ -291,12 +323,27 @@ class SoakRun:
                 next_sample = t0 + k * self.interval_s
             for log in self.sup.logs.values():
                 log.flush()
+                if log.write_error is not None:
+                    self._on_write_failed(log.write_error)
             wake_at = min(next_sample, deadline, now + TICK_S)
             if self._restart_at is not None:
                 wake_at = min(wake_at, self._restart_at)
             self.clock.wait(self._stop, wake_at - self.clock.monotonic())
         if self._stop.is_set() and self._ended is None:
             self._ended = self._stop_reason or "interrupted"
+
+    def _on_write_failed(self, exc: WriteFailed) -> None:
+        """A run file could not be written (disk full, size limit, read-only): stop the run the
+        normal way; what was written stays valid and run.json says why (exit_reason
+        ``write_failed``, ``error``)."""
+        if self._write_failed is not None:
+            return
+        self._write_failed = exc
+        self._reserve.unlink(missing_ok=True)
+        logger.info("%s; stopping the run", exc)  # the CLI says it, once
+        self._meta["error"] = str(exc)
+        self._ended = self._ended or "write_failed"
+        self._stop.set()
 
     def _take_sample(self, sampler: ProcessTreeSampler) -> None:
         assert self._target_tree is not None
@@ -309,7 +356,11 @@ class SoakRun:
             logger.exception("sample failed")
             self._emit("sample_error", "soakctl", error=f"{type(exc).__name__}: {exc}")
             return
-        self._resources.write(sample)
+        try:
+            self._resources.write(sample)
+        except WriteFailed as exc:
+            self._on_write_failed(exc)
+            return
         self.observer.on_sample(sample)
         self._guard_disk(sample["disk_free_bytes"])
 
@@ -407,6 +458,7 @@ class SoakRun:
                        duration_s=duration)
 
     def _finish_meta(self, result: RunResult) -> None:
+        self._reserve.unlink(missing_ok=True)
         self._events.close()
         self._resources.close()
         self._meta.update(
@@ -416,11 +468,19 @@ class SoakRun:
             samples=result.samples,
         )
         self._meta["artifacts_bytes"] = dir_size(self.run_dir)
-        write_json_atomic(self.run_dir / "run.json", self._meta)
+        try:
+            write_json_atomic(self.run_dir / "run.json", self._meta)
+        except OSError as exc:  # the first run.json (written at start) stays, whole
+            self._on_write_failed(WriteFailed(self.run_dir / "run.json", exc))
+            result.exit_reason = self._meta["exit_reason"] = "write_failed"
+            result.error = str(self._write_failed)
 
     def _emit(self, event: str, name: str, **fields: Any) -> None:
         record = {"ts": round(self.clock.time(), 3), "event": event, "name": name, **fields}
-        self._events.write(record)
+        try:
+            self._events.write(record)
+        except WriteFailed as exc:
+            self._on_write_failed(exc)
         self.observer.on_event(record)
 
 

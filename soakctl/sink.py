@@ -3,16 +3,21 @@
 Each record is encoded with orjson and written with a single ``os.write`` on an ``O_APPEND``
 descriptor, so a record is in the file whole or (if soakctl is killed inside the call) at worst
 as one truncated last line, which the analysis skips with a warning. No user-space buffer is
-left behind to lose.
+left behind to lose. A write that fails (disk full, file size limit, read-only remount) is
+undone by truncating the file back to its last whole line, then raised as
+:class:`~soakctl.errors.WriteFailed`: the lines already written stay valid.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from soakctl.errors import WriteFailed
 
 _OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
@@ -22,6 +27,7 @@ class JsonlSink:
         self.path = path
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
         self._fd: int | None = os.open(path, flags, 0o644)
+        self._size = os.fstat(self._fd).st_size
         self.lines = 0
 
     def write(self, record: dict[str, Any]) -> None:
@@ -29,9 +35,15 @@ class JsonlSink:
             return
         data = orjson.dumps(record, option=_OPTS) + b"\n"
         view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # drop the part of the line that made it
+                os.ftruncate(self._fd, self._size)
+            raise WriteFailed(self.path, exc) from exc
+        self._size += len(data)
         self.lines += 1
 
     def close(self) -> None:

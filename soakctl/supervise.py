@@ -5,7 +5,9 @@ group with its stdout/stderr piped into a rotating log, registers it with the gu
 only place that waits for children: one ``waitpid(-1)`` loop dispatches each exit to its handle
 and counts everything else as an orphan reaped (``zombie_reaped``). Stopping is always the same
 three steps: the stop signal to the group, a grace period, then SIGKILL to every member of the
-tree that is still alive, grandchildren and adopted orphans included.
+tree that is still alive, grandchildren and adopted orphans included. On Windows every tree also
+lives in a kill-on-close job object (:mod:`soakctl.winjob`): its members are adopted into the
+tree, the hard end of a stop is ``TerminateJobObject``, and soakctl's death ends them all.
 """
 
 from __future__ import annotations
@@ -19,9 +21,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, cast
+
+import psutil
 
 from soakctl import platform as plat
+from soakctl import winjob
 from soakctl.clock import Clock
+from soakctl.commands import resolve_command
 from soakctl.errors import SupervisorError
 from soakctl.logpipe import PipePump, RotatingLogFile
 from soakctl.proctree import ProcessTree, ProcReader
@@ -69,7 +76,7 @@ class Guard:
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
-        if plat.WINDOWS:  # pragma: no cover - Windows: job objects are not implemented
+        if plat.WINDOWS:  # pragma: no cover - Windows: job objects do this (soakctl.winjob)
             return
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "soakctl.guard"],
@@ -125,6 +132,7 @@ class Supervisor:
         self._keep_logs = keep_logs
         self.subreaper = plat.become_subreaper()
         self.guard = Guard()
+        self.jobs = winjob.job_set()
         self.handles: list[ProcessHandle] = []
         self.logs: dict[str, RotatingLogFile] = {}
         self.zombies_reaped = 0
@@ -143,15 +151,21 @@ class Supervisor:
                 keep=self._keep_logs, on_rotate=self._on_rotate(name),
             )
             self.logs[name] = log
-        argv = plat.resolve_command(argv, env)
+        argv = resolve_command(argv, env)
         try:
             popen = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=env, cwd=cwd, **plat.popen_kwargs(),
+                env=env, cwd=cwd, **self.jobs.popen_kwargs(plat.popen_kwargs()),
             )
         except OSError as exc:
             reason = exc.strerror or exc
             raise SupervisorError(f"{name}: cannot start {argv[0]!r}: {reason}") from exc
+        try:
+            self.jobs.admit(name, popen)  # Windows: into the job before it runs (no-op on POSIX)
+        except winjob.JobError as exc:  # pragma: no cover - Windows only
+            popen.communicate(timeout=10)
+            raise SupervisorError(
+                f"{name}: cannot start {argv[0]!r} in a job object: {exc}") from exc
         self.guard.watch_group(popen.pid)
         tree = tree or ProcessTree(self._reader)
         tree.set_root(popen.pid)
@@ -161,14 +175,15 @@ class Supervisor:
         )
         for stream, label in ((popen.stdout, "out"), (popen.stderr, "err")):
             assert stream is not None
-            pump = PipePump(stream, log, f"{name}-{label}")
+            pump = PipePump(cast(BinaryIO, stream), log, f"{name}-{label}")
             pump.start()
             handle.pumps.append(pump)
         # A restart replaces the dead incarnation: keep one handle per name, so a target that
         # restarts all day does not grow soakctl.
         self.handles = [h for h in self.handles if h.name != name or h.alive]
         self.handles.append(handle)
-        self._emit("start", name, pid=popen.pid, argv=argv, attempt=attempt)
+        self._emit("start", name, pid=popen.pid, argv=argv, attempt=attempt,
+                   create_time=_create_time(popen.pid))
         return handle
 
     def _on_rotate(self, name: str) -> Callable[[Path, int, Path | None], None]:
@@ -190,10 +205,10 @@ class Supervisor:
                     exits.append(self._exited(handle, code))
             return exits
         for pid, code in plat.reap_any():
-            handle = by_pid.get(pid)
-            if handle is not None:
-                handle.popen.returncode = code  # we reaped it; keep Popen consistent
-                exits.append(self._exited(handle, code))
+            owner = by_pid.get(pid)
+            if owner is not None:
+                owner.popen.returncode = code  # we reaped it; keep Popen consistent
+                exits.append(self._exited(owner, code))
             elif pid == self._guard_pid:
                 self._guard_pid = None
             else:
@@ -221,6 +236,11 @@ class Supervisor:
         An orphan is reparented to us (the subreaper) only after its parent died; it belongs to
         the tree whose session it is in, else (a daemon that called setsid) to the target.
         """
+        for name, tree in trees.items():  # Windows: the job is the tree, orphans included
+            known_pids = set(tree.pids())
+            for pid in self.jobs.pids(name):
+                if pid not in known_pids:
+                    tree.adopt(pid)
         if not self.subreaper:
             return
         marker = self._reader.spawn_marker()
@@ -272,11 +292,12 @@ class Supervisor:
                     if on_exit is not None:
                         on_exit(info)
         handle.tree.refresh()
-        members |= set(handle.tree.pids())
+        members |= set(handle.tree.pids()) | set(self.jobs.pids(handle.name))
         alive = [pid for pid in members if self._reader.read(pid) is not None]
         leftovers = [p for p in alive if not _is_zombie(self._reader, p)]
         if leftovers:
             self._emit("kill", handle.name, pids=sorted(leftovers))
+        self.jobs.terminate(handle.name)  # Windows: TerminateJobObject (no-op on POSIX)
         for pid in leftovers:
             plat.kill_pid(pid)
         if not plat.WINDOWS:
@@ -304,7 +325,7 @@ class Supervisor:
     def sweep(self) -> list[int]:
         """Kill and reap every remaining child of soakctl except the guard; return their pids."""
         if plat.WINDOWS:  # pragma: no cover - Windows only
-            return []
+            return self.jobs.sweep()
         leftovers = [p for p in self._reader.children(os.getpid()) if p != self._guard_pid]
         for pid in leftovers:
             plat.kill_pid(pid)
@@ -320,6 +341,7 @@ class Supervisor:
     def close(self) -> None:
         for log in self.logs.values():
             log.close()
+        self.jobs.close()
         proc = self.guard.close()
         if proc is not None:
             try:
@@ -332,3 +354,12 @@ class Supervisor:
 def _is_zombie(reader: ProcReader, pid: int) -> bool:
     reading = reader.read(pid)
     return reading is None or reading.zombie
+
+
+def _create_time(pid: int) -> float | None:
+    """Epoch start time of ``pid`` as psutil reports it: with the pid, the identity
+    ``soakctl cleanup`` checks before it ends a process left by an earlier run."""
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.Error:
+        return None

@@ -14,8 +14,21 @@ BIN = Path(sys.executable).parent
 
 def script(name: str) -> str:
     """Path of a console script installed beside the test interpreter (soakctl, mmbot)."""
-    path = BIN / name
-    return str(path) if path.exists() else name
+    for path in (BIN / name, BIN / f"{name}.exe"):  # the .exe launcher on Windows
+        if path.exists():
+            return str(path)
+    return name
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On Windows, skip tests marked ``linux_only("why")``, saying why."""
+    if sys.platform != "win32":
+        return
+    for item in items:
+        marker = item.get_closest_marker("linux_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"Linux only: {reason}"))
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from soakctl.analyze.leak import LeakResult, detect_leak
 from soakctl.analyze.loader import Samples, load_samples
 from soakctl.analyze.rundir import RunContext, load_context, resolve_input
 from soakctl.analyze.stats import last_value, series_stats
-from soakctl.errors import InputError, UsageError
+from soakctl.errors import InputError, PathError, UsageError, describe_os_error
 
 MIB = 1 << 20
 SCHEMA = 1
@@ -272,9 +272,18 @@ def _baseline(analysis: Analysis, path: Path, warn: Callable[[str], None] | None
     return baseline_mod.compare(analysis.to_dict(), base, analysis.threshold_mib_per_h, str(path))
 
 
+# Exit reasons of a run that did not get to judge its whole planned duration: never a pass.
+EARLY_END = ("disk_critical", "write_failed", "aborted", "start_failed", "service_failed")
+
+
 def _verdict(analysis: Analysis) -> None:
     reasons = [f"criterion {row['expr']} failed: {row['message']}"
                for row in analysis.criteria if row["status"] == "fail"]
+    run = analysis.context.run
+    if run.get("exit_reason") in EARLY_END:
+        detail = run.get("abort_reason") or run.get("error")
+        reasons.insert(0, f"run ended early: {run['exit_reason']}"
+                       + (f" ({detail})" if detail else ""))
     leak = analysis.leak
     if leak.detected:
         reasons.insert(0, f"RSS leak: {leak.reason}")
@@ -292,12 +301,14 @@ def _verdict(analysis: Analysis) -> None:
 
 def write_outputs(analysis: Analysis, out_dir: Path) -> None:
     """analysis.json, report.html, summary.md and junit.xml into ``out_dir``."""
-    from soakctl.report import write_reports
+    from soakctl.report import _atomic_write, write_reports
+    from soakctl.rundir import ensure_dir
 
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        ensure_dir(out_dir)
         options = orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
-        (out_dir / "analysis.json").write_bytes(orjson.dumps(analysis.to_dict(), option=options))
+        _atomic_write(out_dir / "analysis.json", orjson.dumps(analysis.to_dict(), option=options))
         write_reports(analysis, out_dir)
     except OSError as exc:
-        raise UsageError(f"{out_dir}: cannot write the analysis ({exc.strerror or exc})") from exc
+        where = exc.filename or out_dir
+        raise PathError(f"{where}: cannot write the analysis: {describe_os_error(exc)}") from exc

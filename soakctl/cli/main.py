@@ -17,13 +17,20 @@ from soakctl import __version__
 from soakctl.cli import (
     analyze_cmd,
     audit_cmd,
+    cleanup_cmd,
     logs_cmd,
     monitor_cmd,
     plan_cmd,
     run_cmd,
     verify_cmd,
 )
-from soakctl.errors import SoakError
+from soakctl.errors import SoakError, describe_os_error
+
+# Click's exception classes, found through a public Typer name: Typer >= 0.2x vendors Click
+# (``typer._click``) while older releases depend on it, so neither import path is stable.
+_CLICK_ERRORS = {c.__name__: c for c in typer.BadParameter.__mro__}
+ClickUsageError: type[Exception] = _CLICK_ERRORS["UsageError"]
+ClickException: type[Exception] = _CLICK_ERRORS["ClickException"]
 
 app = typer.Typer(
     name="soakctl",
@@ -62,19 +69,35 @@ app.command("analyze")(analyze_cmd.analyze)
 app.command("plan")(plan_cmd.plan)
 app.command("verify")(verify_cmd.verify)
 app.command("audit")(audit_cmd.audit)
+app.command("cleanup")(cleanup_cmd.cleanup)
 app.add_typer(logs_cmd.app, name="logs")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the only place soakctl errors become exit codes (typer exits 2 on bad flags)."""
     try:
-        app(args=argv, prog_name="soakctl")
+        code = app(args=argv, prog_name="soakctl", standalone_mode=False)
+    except ClickException as exc:  # a bad flag or argument value: one line, like our errors
+        ctx = getattr(exc, "ctx", None)
+        where = ""
+        if isinstance(exc, ClickUsageError) and ctx is not None:
+            where = f" (see: {ctx.command_path} --help)"
+        message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+        sys.stderr.write(f"soakctl: error: {message}{where}\n")
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    except typer.Abort:
+        sys.stderr.write("soakctl: interrupted\n")
+        sys.exit(130)
     except SoakError as exc:
         sys.stderr.write(f"soakctl: error: {exc}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("soakctl: interrupted\n")
         sys.exit(130)
+    except OSError as exc:  # a bad path that no command wrapped: still bad input, one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"soakctl: error: {where}{describe_os_error(exc)}\n")
+        sys.exit(2)
     except Exception as exc:
         if os.environ.get("SOAKCTL_DEBUG"):
             traceback.print_exc()
@@ -83,3 +106,5 @@ def main(argv: list[str] | None = None) -> None:
             "(set SOAKCTL_DEBUG=1 for the traceback)\n"
         )
         sys.exit(3)
+    if isinstance(code, int) and code:
+        sys.exit(code)

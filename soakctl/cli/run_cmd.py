@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from soakctl.cli.ui import interactive, warn
-from soakctl.errors import UsageError
+from soakctl.errors import SoakError, UsageError
 from soakctl.units import parse_duration
 
 RUN_HELP = """Soak a target under the supervisor, sample its whole process tree, then judge it.
@@ -104,15 +104,24 @@ def run(
     with stop_on_signals(soak):
         result = soak.execute()
 
+    if result.exit_reason == "write_failed":
+        warn(f"{result.error}: the run stopped early; what it wrote before stays valid")
     if no_analyze:
-        failed = result.exit_reason in ("target_exited", "gave_up", "disk_critical")
+        failed = result.exit_reason in ("target_exited", "gave_up", "disk_critical",
+                                        "write_failed")
         raise typer.Exit(1 if failed else 0)
     try:
         from soakctl.analyze import analyze_path
     except ImportError:  # pragma: no cover - only while the analysis is not installed
         warn("analysis not available; judged by the run's exit reason only")
         raise typer.Exit(1 if result.unexpected_exit else 0) from None
-    analysis = analyze_path(result.run_dir, criteria=list(prof.criteria), warn=warn)
+    try:
+        analysis = analyze_path(result.run_dir, criteria=list(prof.criteria), warn=warn)
+    except SoakError as exc:  # the run happened: a verdict that cannot be written is a fail
+        typer.echo("verdict: FAIL")
+        if result.exit_reason != "write_failed":  # already said, in one line
+            warn(f"analysis failed: {exc}")
+        raise typer.Exit(1) from None
     typer.echo(f"verdict: {analysis.verdict.upper()}")
     for reason in analysis.to_dict().get("reasons", []):
         typer.echo(f"  - {reason}")

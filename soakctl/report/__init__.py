@@ -21,10 +21,15 @@ if TYPE_CHECKING:
 __all__ = ["render_html", "render_junit", "render_markdown", "write_reports"]
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, text: str | bytes) -> None:
+    """Write then rename: a failed write (disk full) leaves the previous file, or none."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_reports(analysis: Analysis, out_dir: Path) -> None:

@@ -12,7 +12,7 @@ import time
 import pytest
 from mmbot_procs import BotProc, Sim, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.linux_only("stops the bot with SIGTERM")]
 
 BASE_S, JITTER = 0.2, 0.3
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from mmbot_procs import BotProc, http_json, run_orders, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.linux_only("stops the bot with SIGTERM/SIGKILL")]
 
 MAX_POSITION = 0.003
 

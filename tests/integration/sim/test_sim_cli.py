@@ -16,7 +16,7 @@ import requests
 from simtools import RemoteSim, SimThread, signed
 from wsclient import RawWs, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.linux_only("SIGTERM delivery and POSIX file modes")]
 
 SECRET = "cli-test-secret-value-9f8e7d"
 KEY = "clitestkey123"

@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import pytest
 
 TARGETS = Path(__file__).parent / "targets"
 PY = sys.executable
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process semantics")
-
-
 def soakctl() -> str:
-    return str(Path(sys.executable).parent / "soakctl")
+    """The console script beside this interpreter (``soakctl.exe`` on Windows)."""
+    beside = Path(sys.executable).parent
+    exe = beside / "soakctl.exe"
+    return str(exe if sys.platform == "win32" and exe.exists() else beside / "soakctl")
 
 
 def cli_env() -> dict[str, str]:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from soakctl.procfs import default_reader
 from tests.integration.soak.conftest import alive, kill_quietly
+
+pytestmark = pytest.mark.linux_only("the POSIX guard process (Windows: job objects)")
 
 
 def _guard(lines: list[str]) -> None:

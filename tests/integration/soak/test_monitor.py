@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.integration.soak.conftest import read_jsonl, run_cli
+
+pytestmark = pytest.mark.linux_only("targets are bash pipelines of sleep")
 
 
 def test_monitor_samples_a_foreign_tree_until_it_exits(tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ from tests.integration.soak.conftest import (
     write_profile,
 )
 
+pytestmark = pytest.mark.linux_only("targets are POSIX commands (sleep)")
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration.soak.conftest import (
     PY,
     TARGETS,
@@ -23,6 +25,8 @@ from tests.integration.soak.conftest import (
     write_profile,
 )
 
+pytestmark = pytest.mark.linux_only("fork(), zombies, process groups, SIGTERM")
+
 
 def test_tree_with_orphan_and_zombies_is_sampled_reaped_and_gone(tmp_path: Path) -> None:
     pids_file = tmp_path / "pids.json"
@@ -32,10 +36,12 @@ def test_tree_with_orphan_and_zombies_is_sampled_reaped_and_gone(tmp_path: Path)
     run_dir = run_dir_of(proc)
     pids = json.loads(pids_file.read_text())
     samples = read_jsonl(run_dir / "resources.jsonl")
-    assert len(samples) >= 10
-    # target + 3 sleepers + the orphaned grandchild; the 2 zombies are counted apart.
-    assert max(s["num_procs"] for s in samples) == 5
+    assert len(samples) >= 5  # 16 slots; a loaded machine skips some, never bunches them
+    # Once built: target + 3 sleepers + the orphaned grandchild; the 2 zombies are counted
+    # apart. While it is being built a sample may also catch the short-lived middle process
+    # (how often depends on the machine's speed), never more.
     assert samples[-1]["num_procs"] == 5
+    assert max(s["num_procs"] for s in samples) <= 6
     assert max(s["zombies"] for s in samples) == 2
     assert {"rss_bytes", "vms_bytes", "cpu_percent", "num_threads", "num_fds", "io_read_bytes",
             "sys_cpu_percent", "disk_free_bytes", "log_bytes", "restarts"} <= samples[-1].keys()

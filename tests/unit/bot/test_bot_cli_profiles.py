@@ -18,8 +18,9 @@ def test_bundled_profiles_validate(profile: str) -> None:
     assert loaded.target is not None and loaded.target.command[:2] == ["mmbot", "run"]
     assert loaded.services[0].command[:2] == ["mmbot", "sim"]
     assert ["mmbot", "orders", "--open", "--fail-if-any"] in loaded.after
-    assert loaded.target.env["MMBOT_CREDENTIALS_DIR"] == "{run_dir}/secrets"
-    assert "{run_dir}/secrets" in loaded.services[0].command
+    # The run's credentials live outside the run directory (soakctl.runsecrets).
+    assert loaded.target.env["MMBOT_CREDENTIALS_DIR"] == "{secrets_dir}"
+    assert "{secrets_dir}" in loaded.services[0].command
 
 
 def _run(mmbot_bin: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

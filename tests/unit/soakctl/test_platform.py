@@ -23,15 +23,3 @@ def test_windows_stops_with_ctrl_break_whatever_the_profile_says() -> None:  # p
 
     assert plat.popen_kwargs()["creationflags"] & subprocess.CREATE_NEW_PROCESS_GROUP
     assert plat.resolve_signal("SIGTERM") == signal.CTRL_BREAK_EVENT
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
-def test_commands_fall_back_to_scripts_beside_the_interpreter(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
-    env = {"PATH": str(tmp_path)}  # a PATH without the venv
-    resolved = plat.resolve_command(["soakctl", "--version"], env)
-    assert resolved[0] == str(Path(sys.executable).parent / "soakctl")
-    assert resolved[1:] == ["--version"]
-    assert plat.resolve_command(["/bin/echo", "x"], env) == ["/bin/echo", "x"]
-    assert plat.resolve_command(["no-such-program-xyz"], env) == ["no-such-program-xyz"]
