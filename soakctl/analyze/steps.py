@@ -92,25 +92,30 @@ def shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, int
 
 def _merge_spikes(events: list[tuple[int, int, float]], significant: float, within: int
                   ) -> list[tuple[int, int, float]]:
-    """A shift followed within ``within`` buckets by one the other way is a transient (a spike
-    or a dip lasting a few buckets): the pair becomes one shift of their net size, or nothing
-    when the level came back. A compaction (a spike, then a fall below where it started) stays
-    a fall; a big allocation freed seconds later is no fall at all."""
-    out: list[tuple[int, int, float]] = []
-    i = 0
-    while i < len(events):
+    """A shift with one the other way within ``within`` buckets is a transient (a spike or a
+    dip lasting a few buckets): the pair becomes one shift of their net size, or nothing when
+    the level came back. A compaction (a spike, then a fall below where it started) stays a
+    fall; a big allocation freed seconds later is no fall at all. The biggest shifts pick their
+    partner first, the one they cancel best, so a small step beside a spike stays a step."""
+    used = [False] * len(events)
+    merged: list[tuple[int, int, float]] = []
+    for i in sorted(range(len(events)), key=lambda k: -abs(events[k][2])):
+        if used[i]:
+            continue
+        used[i] = True
         a, at, size = events[i]
-        if i + 1 < len(events):
-            _a2, at2, size2 = events[i + 1]
-            if at2 - at <= within and (size > 0) != (size2 > 0):
-                net = size + size2
-                if abs(net) > significant:
-                    out.append((a, at2, net))
-                i += 2
-                continue
-        out.append((a, at, size))
-        i += 1
-    return out
+        partners = [j for j in range(len(events)) if not used[j]
+                    and abs(events[j][1] - at) <= within and (events[j][2] > 0) != (size > 0)
+                    and abs(size + events[j][2]) < max(abs(size), abs(events[j][2]))]
+        if not partners:
+            merged.append(events[i])
+            continue
+        j = min(partners, key=lambda k: abs(size + events[k][2]))
+        used[j] = True
+        net = size + events[j][2]
+        if abs(net) > significant:
+            merged.append((min(a, events[j][0]), max(at, events[j][1]), net))
+    return sorted(merged, key=lambda e: e[1])
 
 
 def split_one_shift(b: Buckets, floor: float) -> tuple[np.ndarray, int]:

@@ -139,7 +139,8 @@ def decide(res: LeakResult, steady: Buckets, floor: float, width_s: float,
     t_end = float(steady.t[-1])
     span = t_end - float(steady.t[0])
     for frac, label in RECENT_WINDOWS:
-        if frac < 1 and (frac * span < RECENT_MIN_S or (
+        # Bucket centres span one bucket less than the time the buckets cover.
+        if frac < 1 and (frac * (span + width_s) < RECENT_MIN_S or (
                 res.period_s is not None and frac * span < 2 * res.period_s)):
             continue  # a short window, or one under two cycles, would judge half a cycle
         m = steady.t >= t_end - frac * span
