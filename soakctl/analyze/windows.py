@@ -23,7 +23,7 @@ RECENT_MIN_S = 900.0  # a recent window must span 15 minutes to be judged alone
 RECENT_CONFIDENCE = 0.99  # five recent windows are five more chances: each must clear 99 %
 DECELERATION_RATIO = 0.7  # the last third grows under 70 % as fast as the first: warming up
 STARTUP_RATIO = 0.35  # a short run whose last third grows a third as fast as its first
-SHORT_RUN_S = 1500.0  # under 25 minutes, decelerating growth is judged on point estimates
+SHORT_RUN_S = 3600.0  # under an hour, decelerating growth is also judged on point estimates
 RECENT_WINDOWS = ((1.0, "steady"), (0.5, "recent half"), (1 / 3, "recent third"),
                   (0.25, "recent quarter"), (1 / 6, "recent sixth"), (0.125, "recent eighth"))
 
@@ -112,9 +112,10 @@ def given_back(b: Buckets, growth: float, floor: float) -> bool:
     """
     for s in np.unique(b.seg):
         y = b.y[b.seg == s]
-        # Levels of five buckets: an allocation freed within two buckets is a spike, no drop.
+        # Levels of a twentieth of the window (at least five buckets): an allocation freed
+        # within half that is a spike, no drop; a GC or compaction drop stays one.
         if any(size < 0 and -size >= 0.5 * growth
-               for _a, _at, size in shift_events(y, floor, k=5)):
+               for _a, _at, size in shift_events(y, floor, k=max(5, y.size // 20))):
             return True
     return False
 
