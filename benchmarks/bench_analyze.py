@@ -3,7 +3,8 @@
 
 Usage: python benchmarks/bench_analyze.py [--runs N] [--skip-million] [--skip-detect]
 
-1. 86,400 full samples (every SPEC §4 field plus three scraped metrics; a 24 h run at 1 Hz):
+1. 86,400 full samples (every sample field of docs/run-files.md §4 plus three scraped metrics;
+   a 24 h run at 1 Hz):
    ``soakctl analyze FILE --out DIR`` end to end (process start, load, leak analysis of every
    series, criteria, analysis.json, report.html, summary.md, junit.xml) side by side with the
    naive pipeline ``pandas.read_json(lines=True)`` + ``numpy.polyfit`` on the same file, each in
@@ -48,28 +49,51 @@ print(f"{slope:.3f} MiB/h")
 
 
 def write_full(path: Path, n: int, seed: int = 1) -> None:
-    """``n`` 1 Hz samples with every SPEC §4 field, a slow leak and GC sawtooth, in chunks."""
+    """``n`` 1 Hz samples with every field (docs/run-files.md §4), a slow leak and GC sawtooth."""
     gen = np.random.default_rng(seed)
     t0 = 1_780_000_000.0
     with path.open("wb") as fh:
         for start in range(0, n, 50_000):
             i = np.arange(start, min(n, start + 50_000))
             el = i.astype(float)
-            rss = (200 * MIB + 5 * MIB * el / 3600 + 40 * MIB * ((el % 300) / 300)
-                   + gen.normal(0, MIB, i.size)).astype(np.int64)
+            rss = (
+                200 * MIB
+                + 5 * MIB * el / 3600
+                + 40 * MIB * ((el % 300) / 300)
+                + gen.normal(0, MIB, i.size)
+            ).astype(np.int64)
             lines = []
             for k, e in enumerate(el.tolist()):
-                lines.append(orjson.dumps({
-                    "ts": round(t0 + e, 3), "elapsed_s": e, "name": "target", "pid": 4242,
-                    "num_procs": 3, "rss_bytes": int(rss[k]), "vms_bytes": int(rss[k]) * 3,
-                    "uss_bytes": int(rss[k] * 0.8), "cpu_percent": round(20 + 5 * math.sin(e), 1),
-                    "num_threads": 12, "num_fds": 40 + int(e) % 3, "zombies": 0,
-                    "io_read_bytes": int(e) * 100, "io_write_bytes": int(e) * 400,
-                    "sys_cpu_percent": 35.5, "sys_mem_available_bytes": 8 << 30,
-                    "disk_free_bytes": 100 << 30, "log_bytes": int(e) * 80, "restarts": 0,
-                    "metrics": {"mmbot_open_orders": 4 + int(e) % 2, "ws_reconnect_attempts_total":
-                                int(e) // 600, "mmbot_queue_depth": int(e) % 7},
-                }))
+                lines.append(
+                    orjson.dumps(
+                        {
+                            "ts": round(t0 + e, 3),
+                            "elapsed_s": e,
+                            "name": "target",
+                            "pid": 4242,
+                            "num_procs": 3,
+                            "rss_bytes": int(rss[k]),
+                            "vms_bytes": int(rss[k]) * 3,
+                            "uss_bytes": int(rss[k] * 0.8),
+                            "cpu_percent": round(20 + 5 * math.sin(e), 1),
+                            "num_threads": 12,
+                            "num_fds": 40 + int(e) % 3,
+                            "zombies": 0,
+                            "io_read_bytes": int(e) * 100,
+                            "io_write_bytes": int(e) * 400,
+                            "sys_cpu_percent": 35.5,
+                            "sys_mem_available_bytes": 8 << 30,
+                            "disk_free_bytes": 100 << 30,
+                            "log_bytes": int(e) * 80,
+                            "restarts": 0,
+                            "metrics": {
+                                "mmbot_open_orders": 4 + int(e) % 2,
+                                "ws_reconnect_attempts_total": int(e) // 600,
+                                "mmbot_queue_depth": int(e) % 7,
+                            },
+                        }
+                    )
+                )
             fh.write(b"\n".join(lines) + b"\n")
 
 
@@ -79,10 +103,15 @@ def generate(path: Path, n: int) -> None:
     Linux carries ``ru_maxrss`` across fork and exec, so a child started by a parent that just
     held a million samples would report the parent's peak as its own.
     """
-    code = ("import sys; sys.path.insert(0, sys.argv[3]); import bench_analyze as b; "
-            "from pathlib import Path; b.write_full(Path(sys.argv[1]), int(sys.argv[2]))")
-    subprocess.run([sys.executable, "-c", code, str(path), str(n), str(Path(__file__).parent)],
-                   check=True, timeout=1800)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[3]); import bench_analyze as b; "
+        "from pathlib import Path; b.write_full(Path(sys.argv[1]), int(sys.argv[2]))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(path), str(n), str(Path(__file__).parent)],
+        check=True,
+        timeout=1800,
+    )
 
 
 def _child(argv: list[str]) -> tuple[float, int, int]:
@@ -110,9 +139,11 @@ def bench_day(tmp: Path, runs: int) -> None:
         naive.append(wall)
     o, p = statistics.median(ours), statistics.median(naive)
     size = path.stat().st_size / MIB
-    print(f"86,400 full samples ({size:.0f} MiB): soakctl analyze {o:.2f} s (end to end, report "
-          f"included; runs {', '.join(f'{x:.2f}' for x in ours)}), naive read_json+polyfit "
-          f"{p:.2f} s; ratio {o / p:.2f}  [limit 1.5 s, ratio <= 1.0]")
+    print(
+        f"86,400 full samples ({size:.0f} MiB): soakctl analyze {o:.2f} s (end to end, report "
+        f"included; runs {', '.join(f'{x:.2f}' for x in ours)}), naive read_json+polyfit "
+        f"{p:.2f} s; ratio {o / p:.2f}  [limit 1.5 s, ratio <= 1.0]"
+    )
     report = tmp / "out" / "report.html"
     print(f"  report.html {report.stat().st_size / 1024:.0f} KiB")
 
@@ -124,13 +155,17 @@ def bench_million(tmp: Path, runs: int) -> None:
     results = [_child(cmd) for _ in range(runs)]
     wall = statistics.median(r[0] for r in results)
     peak = max(r[1] for r in results) / MIB
-    print(f"1,000,000 samples ({path.stat().st_size / MIB:.0f} MiB): {wall:.2f} s median, "
-          f"peak RSS {peak:.0f} MiB  [limits 10 s, 400 MB]")
+    print(
+        f"1,000,000 samples ({path.stat().st_size / MIB:.0f} MiB): {wall:.2f} s median, "
+        f"peak RSS {peak:.0f} MiB  [limits 10 s, 400 MB]"
+    )
 
 
 def bench_detect(traces: int) -> None:
-    print("time to detect 20 MiB/h under GC sawtooth at 1 Hz "
-          f"({traces} leaking + {traces} clean traces per length):")
+    print(
+        "time to detect 20 MiB/h under GC sawtooth at 1 Hz "
+        f"({traces} leaking + {traces} clean traces per length):"
+    )
     for minutes in (10, 20, 30, 40, 50, 60, 90, 120):
         rng = random.Random(minutes)
         hit = fa = inconclusive = 0
@@ -142,8 +177,10 @@ def bench_detect(traces: int) -> None:
                 hit += slope > 0 and res.detected
                 fa += slope == 0 and res.detected
                 inconclusive += slope == 0 and res.status == "inconclusive"
-        print(f"  {minutes:4d} min: detected {hit / traces:6.1%}, false alarms {fa / traces:5.1%}"
-              f" (clean traces inconclusive {inconclusive / traces:5.1%})")
+        print(
+            f"  {minutes:4d} min: detected {hit / traces:6.1%}, false alarms {fa / traces:5.1%}"
+            f" (clean traces inconclusive {inconclusive / traces:5.1%})"
+        )
 
 
 def bench_shapes(per_shape: int) -> None:
@@ -163,15 +200,18 @@ def bench_shapes(per_shape: int) -> None:
                 leaks += 1
                 caught += res.detected
                 if res.detected and res.slope_per_h is not None:
-                    errors.append(abs(res.slope_per_h / MIB - tr.slope_mib_per_h)
-                                  / tr.slope_mib_per_h)
+                    errors.append(
+                        abs(res.slope_per_h / MIB - tr.slope_mib_per_h) / tr.slope_mib_per_h
+                    )
             else:
                 clean += 1
                 alarms += res.detected
         print(f"  {shape.__name__:22s} right {right}/{per_shape} (inconclusive {inconclusive})")
-    print(f"  overall: detected {caught}/{leaks} leaks ({caught / max(leaks, 1):.0%}), "
-          f"false alarms {alarms}/{clean} ({alarms / max(clean, 1):.1%}), "
-          f"median slope error {statistics.median(errors):.1%}")
+    print(
+        f"  overall: detected {caught}/{leaks} leaks ({caught / max(leaks, 1):.0%}), "
+        f"false alarms {alarms}/{clean} ({alarms / max(clean, 1):.1%}), "
+        f"median slope error {statistics.median(errors):.1%}"
+    )
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Book apply + quote decision throughput (deltas/s on one core), side by side with a peer.
 
-Ours: :class:`bot.book.OrderBook` (integer ticks, incremental best price, ``u`` checks) plus
+Ours: the Bybit venue's conversion to :class:`bot.domain.BookUpdate`, then
+:class:`bot.book.OrderBook` (integer ticks, incremental best price, ``u`` checks) plus
 :func:`bot.strategy.desired_quotes` and :func:`bot.strategy.plan` for every delta.
 Peer: the conventional book: ``sortedcontainers.SortedDict`` keyed by ``Decimal`` price (what
 a careful hand-written client does), with the same quote decision. Both consume the same
@@ -24,8 +25,10 @@ from sortedcontainers import SortedDict
 
 from bot.book import OrderBook
 from bot.config import RiskConfig, StrategyConfig
+from bot.domain import Side
 from bot.instrument import Instrument
-from bot.strategy import LiveQuote, QuoteDecider, Side, desired_quotes, plan
+from bot.strategy import LiveQuote, QuoteDecider, desired_quotes, plan
+from bot.venues.bybit.schemas import book_update
 
 BTC = Instrument(
     symbol="BTCUSDT",
@@ -123,7 +126,7 @@ def run_ours(messages: list[Any]) -> int:
     for i, message in enumerate(messages):
         if isinstance(message, bytes):
             message = orjson.loads(message)
-        book.apply(message, float(i))
+        book.apply(book_update(message), float(i))  # the Bybit venue's to_domain step
         decisions += len(decider.decide(book.best_bid, book.best_ask, position, live))
     return decisions
 

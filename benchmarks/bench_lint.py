@@ -67,14 +67,24 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, fl
 
 def check_findings(big: Path, long_line: Path) -> None:
     """The CLI's findings on both files are exactly the planted ones."""
-    out = subprocess.run([SOAKCTL, "logs", "lint", str(big), "--json"], capture_output=True,
-                         text=True, timeout=600, check=False)
+    out = subprocess.run(
+        [SOAKCTL, "logs", "lint", str(big), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     payload = json.loads(out.stdout)
     lines = payload["files"][0]["lines"]
     found = [(f["line"], f["col"], f["kind"]) for f in payload["findings"]]
     assert found == [(lines, col, "non_ascii") for col in (8, 9, 10)], found
-    out = subprocess.run([SOAKCTL, "logs", "lint", str(long_line), "--json"],
-                         capture_output=True, text=True, timeout=600, check=False)
+    out = subprocess.run(
+        [SOAKCTL, "logs", "lint", str(long_line), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     (finding,) = json.loads(out.stdout)["findings"]
     assert (finding["line"], finding["kind"], finding["length"]) == (2, "long_line", 100_000_000)
     print(f"findings correct: 3 non-ASCII bytes on line {lines:,}; one 100 MB line", flush=True)

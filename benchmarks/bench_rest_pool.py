@@ -27,10 +27,10 @@ from pathlib import Path
 
 import trustme
 
+from bot.common.secrets import Credentials, Secret
 from bot.config import HttpConfig
-from bot.connectors.rest import BybitRest
 from bot.metrics import BotMetrics
-from bot.secrets import Credentials, Secret
+from bot.venues.bybit.http import BybitRest
 
 KEY, SECRET = "benchkey123", "bench-secret-value-xyz"
 

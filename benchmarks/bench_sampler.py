@@ -57,16 +57,52 @@ def cpu_once(seconds: float) -> dict[str, float]:
     env = dict(os.environ, CI="true")
     procs = {
         "soakctl run": subprocess.Popen(
-            [SOAKCTL, "run", "--duration", f"{seconds}s", "--interval", "1s", "--no-analyze",
-             "--out", str(tmp / "runs"), "--", *TREE],
-            stdout=subprocess.DEVNULL, env=env),
+            [
+                SOAKCTL,
+                "run",
+                "--duration",
+                f"{seconds}s",
+                "--interval",
+                "1s",
+                "--no-analyze",
+                "--out",
+                str(tmp / "runs"),
+                "--",
+                *TREE,
+            ],
+            stdout=subprocess.DEVNULL,
+            env=env,
+        ),
         "soakctl monitor": subprocess.Popen(
-            [SOAKCTL, "monitor", "--pid", str(tree.pid), "--interval", "1s", "--duration",
-             f"{seconds}s", "--out", str(tmp / "mon.jsonl")], stdout=subprocess.DEVNULL, env=env),
+            [
+                SOAKCTL,
+                "monitor",
+                "--pid",
+                str(tree.pid),
+                "--interval",
+                "1s",
+                "--duration",
+                f"{seconds}s",
+                "--out",
+                str(tmp / "mon.jsonl"),
+            ],
+            stdout=subprocess.DEVNULL,
+            env=env,
+        ),
         "psrecord": subprocess.Popen(
-            [str(BIN / "psrecord"), str(tree.pid), "--include-children", "--interval", "1",
-             "--duration", str(seconds), "--log", str(tmp / "psrecord.txt")],
-            stdout=subprocess.DEVNULL),
+            [
+                str(BIN / "psrecord"),
+                str(tree.pid),
+                "--include-children",
+                "--interval",
+                "1",
+                "--duration",
+                str(seconds),
+                "--log",
+                str(tmp / "psrecord.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+        ),
     }
     handles = {name: psutil.Process(p.pid) for name, p in procs.items()}
     time.sleep(5)
@@ -94,28 +130,49 @@ def cmd_cpu(seconds: float, runs: int) -> None:
     print(f"median CPU % of one core over {runs} runs of {seconds:g}s, 20-process tree @ 1 Hz:")
     print(f"  soakctl run      {med['soakctl run']:.3f} %  (target <= 0.2 %)")
     print(f"  soakctl monitor  {med['soakctl monitor']:.3f} %")
-    print(f"  psrecord         {med['psrecord']:.3f} %  (records 4 fields; soakctl "
-          f"{int(med['fields'])})")
-    print(f"  ratio soakctl run / psrecord     = {med['soakctl run'] / med['psrecord']:.2f} "
-          "(target <= 0.5)")
+    print(
+        f"  psrecord         {med['psrecord']:.3f} %  (records 4 fields; soakctl "
+        f"{int(med['fields'])})"
+    )
+    print(
+        f"  ratio soakctl run / psrecord     = {med['soakctl run'] / med['psrecord']:.2f} "
+        "(target <= 0.5)"
+    )
     print(f"  ratio soakctl monitor / psrecord = {med['soakctl monitor'] / med['psrecord']:.2f}")
 
 
 def cmd_drift(seconds: float) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-drift-"))
-    subprocess.run([SOAKCTL, "run", "--duration", f"{seconds}s", "--interval", "1s",
-                    "--no-analyze", "--out", str(tmp), "--", *TREE],
-                   stdout=subprocess.DEVNULL, env=dict(os.environ, CI="true"), check=True)
+    subprocess.run(
+        [
+            SOAKCTL,
+            "run",
+            "--duration",
+            f"{seconds}s",
+            "--interval",
+            "1s",
+            "--no-analyze",
+            "--out",
+            str(tmp),
+            "--",
+            *TREE,
+        ],
+        stdout=subprocess.DEVNULL,
+        env=dict(os.environ, CI="true"),
+        check=True,
+    )
     path = next(tmp.glob("*/resources.jsonl"))
     samples = [json.loads(line) for line in path.read_text().splitlines()]
     elapsed = [s["elapsed_s"] for s in samples]
     span = elapsed[-1] - elapsed[0]
     ideal = len(elapsed) - 1
     late = [e - k for k, e in enumerate(elapsed)]
-    print(f"{len(samples)} samples over {seconds:g}s at 1 Hz: span {span:.3f}s for {ideal} "
-          f"intervals, drift {100 * (span - ideal) / ideal:.4f} % (target < 0.5 %); "
-          f"lateness vs grid median {statistics.median(late) * 1000:.1f} ms, "
-          f"max {max(late) * 1000:.1f} ms")
+    print(
+        f"{len(samples)} samples over {seconds:g}s at 1 Hz: span {span:.3f}s for {ideal} "
+        f"intervals, drift {100 * (span - ideal) / ideal:.4f} % (target < 0.5 %); "
+        f"lateness vs grid median {statistics.median(late) * 1000:.1f} ms, "
+        f"max {max(late) * 1000:.1f} ms"
+    )
     shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -123,29 +180,54 @@ def cmd_self_rss(seconds: float, out: Path | None) -> None:
     tmp = out or Path(tempfile.mkdtemp(prefix="bench-selfrss-"))
     tmp.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, CI="true")
-    run = subprocess.Popen([SOAKCTL, "run", "--duration", f"{seconds}s", "--interval", "1s",
-                            "--no-analyze", "--out", str(tmp / "runs"), "--", *TREE],
-                           stdout=subprocess.DEVNULL, env=env)
+    run = subprocess.Popen(
+        [
+            SOAKCTL,
+            "run",
+            "--duration",
+            f"{seconds}s",
+            "--interval",
+            "1s",
+            "--no-analyze",
+            "--out",
+            str(tmp / "runs"),
+            "--",
+            *TREE,
+        ],
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
     # The console script may be a wrapper: monitor the python process that runs soakctl.
     mon_file = tmp / "soakctl-self.jsonl"
-    subprocess.run([SOAKCTL, "monitor", "--pid", str(run.pid), "--interval", "1s",
-                    "--out", str(mon_file)], stdout=subprocess.DEVNULL, env=env, check=False)
+    subprocess.run(
+        [SOAKCTL, "monitor", "--pid", str(run.pid), "--interval", "1s", "--out", str(mon_file)],
+        stdout=subprocess.DEVNULL,
+        env=env,
+        check=False,
+    )
     run.wait()
     # Only soakctl's own process: the monitor sampled its tree, so take the run's own RSS
     # by re-reading with children excluded is not possible afterwards; the tree here is
     # soakctl + guard + the 20 sleepers, whose RSS is constant, so a slope is soakctl's.
-    proc = subprocess.run([SOAKCTL, "analyze", str(mon_file), "--json", "--out",
-                           str(tmp / "analysis")], capture_output=True, text=True, env=env,
-                          check=False)
+    proc = subprocess.run(
+        [SOAKCTL, "analyze", str(mon_file), "--json", "--out", str(tmp / "analysis")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     leak = json.loads(proc.stdout)["leak"] if proc.stdout else {}
-    print(f"soakctl own RSS over {seconds:g}s: slope {leak.get('slope_mib_per_hour')} MiB/h "
-          f"CI {leak.get('ci_mib_per_hour')} status {leak.get('status')} (target < 1 MiB/h); "
-          f"samples in {mon_file}")
+    print(
+        f"soakctl own RSS over {seconds:g}s: slope {leak.get('slope_mib_per_hour')} MiB/h "
+        f"CI {leak.get('ci_mib_per_hour')} status {leak.get('status')} (target < 1 MiB/h); "
+        f"samples in {mon_file}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("mode", choices=["cpu", "drift", "self-rss"])
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--runs", type=int, default=3)

@@ -29,7 +29,8 @@ from typing import Any
 
 import orjson
 
-from bot.signing import sign_rest
+from bot.bybit_v5.signing import sign_rest
+from bot.sim import harness
 
 BIN = Path(sys.executable).parent
 PEER = """
@@ -56,32 +57,9 @@ def free_port() -> int:
 
 
 def start_sim(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str, str]:
-    ready = tmp / "ready.json"
-    creds = tmp / "creds"
-    proc = subprocess.Popen(
-        [
-            str(BIN / "mmbot"),
-            "sim",
-            "--no-rate-limits",
-            "--ready-file",
-            str(ready),
-            "--credentials-dir",
-            str(creds),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while not ready.exists():
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise SystemExit("simulator did not start")
-        time.sleep(0.05)
-    url = json.loads(ready.read_text())["rest_url"]
-    key = (creds / "bybit_api_key").read_text().strip()
-    secret = (creds / "bybit_api_secret").read_text().strip()
-    return proc, url, key, secret
+    sim = harness.start_sim(tmp, "--no-rate-limits", "--log-level", "warning", log=False)
+    key, secret = sim.credentials()
+    return sim.proc, sim.rest_url, key, secret
 
 
 def start_peer() -> tuple[subprocess.Popen[bytes], str]:
@@ -164,16 +142,9 @@ class Client:
         self.counter += 1
         created = await self.post(
             "/v5/order/create",
-            {
-                "category": "linear",
-                "symbol": "BTCUSDT",
-                "side": "Buy",
-                "orderType": "Limit",
-                "qty": "0.001",
-                "price": "60000",
-                "timeInForce": "PostOnly",
-                "orderLinkId": f"b{os.getpid()}-{self.counter}-{time.monotonic_ns()}",
-            },
+            harness.limit_order(
+                "60000", orderLinkId=f"b{os.getpid()}-{self.counter}-{time.monotonic_ns()}"
+            ),
         )
         await self.post(
             "/v5/order/cancel",
@@ -215,16 +186,9 @@ async def latency(url: str, key: str, secret: str, seconds: float, rate: float) 
                 client.counter += 1
                 data = await client.post(
                     "/v5/order/create",
-                    {
-                        "category": "linear",
-                        "symbol": "BTCUSDT",
-                        "side": "Buy",
-                        "orderType": "Limit",
-                        "qty": "0.001",
-                        "price": "60000",
-                        "timeInForce": "PostOnly",
-                        "orderLinkId": f"l{client.counter}-{time.monotonic_ns()}",
-                    },
+                    harness.limit_order(
+                        "60000", orderLinkId=f"l{client.counter}-{time.monotonic_ns()}"
+                    ),
                 )
                 order_ids.put_nowait(data["result"]["orderId"])
             else:

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.sim import harness
+
 BIN = Path(sys.executable).parent
 TOPICS = [
     "orderbook.1.BTCUSDT",
@@ -81,37 +83,10 @@ def free_port() -> int:
 
 
 def start_sim(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
-    ready = tmp / "ready.json"
-    proc = subprocess.Popen(
-        [
-            str(BIN / "mmbot"),
-            "sim",
-            "--ready-file",
-            str(ready),
-            "--cadence-scale",
-            "0.05",
-            "--level1-repush-s",
-            "0.0001",
-            "--ws-latency-ms",
-            "0",
-            "--tick-interval-ms",
-            "20",
-            "--taker-rate",
-            "20",
-            "--log-level",
-            "warning",
-            "--credentials-dir",
-            str(tmp / "c"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while not ready.exists():
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise SystemExit("simulator did not start")
-        time.sleep(0.05)
-    return proc, json.loads(ready.read_text())["ws_public_url"]
+    flags = ["--cadence-scale", "0.05", "--level1-repush-s", "0.0001", "--ws-latency-ms", "0"]
+    flags += ["--tick-interval-ms", "20", "--taker-rate", "20", "--log-level", "warning"]
+    sim = harness.start_sim(tmp, *flags, credentials_dir=tmp / "c", log=False)
+    return sim.proc, sim.urls["ws_public_url"]
 
 
 def start_peer(tmp: Path, frame: bytes) -> tuple[subprocess.Popen[bytes], str]:

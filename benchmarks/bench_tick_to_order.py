@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import statistics
@@ -37,6 +36,8 @@ import orjson
 from aiohttp import web
 
 from bot.book import BookAnomaly, OrderBook
+from bot.sim import harness
+from bot.venues.bybit.schemas import book_update
 
 BIN = Path(sys.executable).parent
 MMBOT = "mmbot (event-driven)"
@@ -107,7 +108,7 @@ class Relay:
 
     def _observe(self, text: str) -> None:
         try:
-            self.book.apply(orjson.loads(text), 0.0)
+            self.book.apply(book_update(orjson.loads(text)), 0.0)
         except BookAnomaly:
             return
         touch = (self.book.best_bid, self.book.best_ask)
@@ -212,7 +213,7 @@ async def react() -> None:
             if "topic" not in message:
                 continue
             try:
-                book.apply(message, 0.0)
+                book.apply(book_update(message), 0.0)
             except BookAnomaly:
                 continue
             if (book.best_bid, book.best_ask) != touch:
@@ -242,29 +243,10 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        ready = tmp / "sim.json"
-        sim = subprocess.Popen(
-            [
-                str(BIN / "mmbot"),
-                "sim",
-                "--port",
-                "0",
-                "--ready-file",
-                str(ready),
-                "--credentials-dir",
-                str(tmp / "creds"),
-                "--no-rate-limits",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        started = harness.start_sim(tmp, "--no-rate-limits", mmbot=str(BIN / "mmbot"), log=False)
+        sim = started.proc
         try:
-            deadline = time.monotonic() + 30
-            while not ready.exists():
-                if time.monotonic() > deadline:
-                    raise SystemExit("mmbot sim did not start")
-                time.sleep(0.05)
-            upstream = json.loads(ready.read_text())["rest_url"]
+            upstream = started.rest_url
             env = dict(os.environ, MMBOT_CREDENTIALS_DIR=str(tmp / "creds"), MMBOT_METRICS_PORT="0")
             results: dict[str, list[tuple[float, float, float, int, int, float]]] = {}
             for _ in range(args.runs):

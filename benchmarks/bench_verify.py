@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.sim import harness
+
 BIN = Path(sys.executable).parent
 SOAKCTL = str(BIN / "soakctl")
 MMBOT = str(BIN / "mmbot")
@@ -39,22 +41,11 @@ def closed_port() -> int:
 
 
 def start_sim(workdir: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    ready = workdir / "sim.json"
-    proc = subprocess.Popen(
-        [MMBOT, "sim", "--port", "0", "--ready-file", str(ready),
-         "--credentials-dir", str(workdir / "creds")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            return proc, json.loads(ready.read_text())
-        except (OSError, ValueError):
-            if proc.poll() is not None:
-                sys.exit(f"mmbot sim exited with {proc.returncode}")
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit("mmbot sim did not become ready in 30 s")
+    try:
+        sim = harness.start_sim(workdir, mmbot=MMBOT, log=False)
+    except harness.SimStartError as exc:
+        sys.exit(str(exc))
+    return sim.proc, sim.urls
 
 
 def main() -> None:
@@ -79,27 +70,44 @@ def main() -> None:
                 "MMBOT_CREDENTIALS_DIR": str(workdir / "creds"),
                 "HTTPS_PROXY": f"http://127.0.0.1:{closed_port()}",
             }
-            argv = [SOAKCTL, "verify", "--profile", str(profile),
-                    "--exchange-url", ready["rest_url"], "--json"]
+            argv = [
+                SOAKCTL,
+                "verify",
+                "--profile",
+                str(profile),
+                "--exchange-url",
+                ready["rest_url"],
+                "--json",
+            ]
             walls: list[float] = []
             peers: list[float] = []
             runs: list[dict[str, object]] = []
             for run in range(args.runs):
                 started = time.perf_counter()
-                proc = subprocess.run(argv, capture_output=True, text=True, env=env,
-                                      cwd=workdir, timeout=120, check=False)
+                proc = subprocess.run(
+                    argv,
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    cwd=workdir,
+                    timeout=120,
+                    check=False,
+                )
                 walls.append(time.perf_counter() - started)
                 payload = json.loads(proc.stdout)
                 runs.append(payload)
                 started = time.perf_counter()
-                subprocess.run([SOAKCTL, "--version"], capture_output=True, env=env,
-                               timeout=60, check=True)
+                subprocess.run(
+                    [SOAKCTL, "--version"], capture_output=True, env=env, timeout=60, check=True
+                )
                 peers.append(time.perf_counter() - started)
                 statuses = [c["status"] for c in payload["checks"]]
-                print(f"run {run + 1}: {walls[-1]:.3f}s exit {proc.returncode} "
-                      f"({statuses.count('pass')} pass, {statuses.count('warn')} warn, "
-                      f"{statuses.count('fail')} fail, {statuses.count('skip')} skip)",
-                      flush=True)
+                print(
+                    f"run {run + 1}: {walls[-1]:.3f}s exit {proc.returncode} "
+                    f"({statuses.count('pass')} pass, {statuses.count('warn')} warn, "
+                    f"{statuses.count('fail')} fail, {statuses.count('skip')} skip)",
+                    flush=True,
+                )
         finally:
             sim.terminate()
             sim.wait(timeout=15)
@@ -110,14 +118,18 @@ def main() -> None:
     assert isinstance(checks, list)
     slowest = max(checks, key=lambda c: c["duration_s"])
     print()
-    print(f"soakctl verify, {len(checks)} checks, {args.runs} runs: median wall {median:.3f} s "
-          f"(min {min(walls):.3f}, max {max(walls):.3f})")
+    print(
+        f"soakctl verify, {len(checks)} checks, {args.runs} runs: median wall {median:.3f} s "
+        f"(min {min(walls):.3f}, max {max(walls):.3f})"
+    )
     print(f"slowest check of the median run: {slowest['name']} {slowest['duration_s']:.3f} s")
     print(f"peer `soakctl --version` (start-up only): median {statistics.median(peers):.3f} s")
     print(f"ratio to the {BUDGET_S:g} s budget: {median / BUDGET_S:.2f}  (target <= 1.0)")
     for check in checks:
-        print(f"  {check['status']:4}  {check['name']:17} {check['duration_s']:.3f}s  "
-              f"{check['message'][:70]}")
+        print(
+            f"  {check['status']:4}  {check['name']:17} {check['duration_s']:.3f}s  "
+            f"{check['message'][:70]}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""The local order book for one symbol: Bybit ``orderbook.{depth}`` snapshot + deltas.
+"""The local order book for one symbol, from a venue's snapshots and deltas (:class:`BookUpdate`).
 
-Rules (bybit-v5.md §7): a ``snapshot`` (and any ``u == 1`` message) replaces the book; a delta
-level with size ``"0"`` deletes, an unknown price inserts, a known price replaces. On top of
-what pybit, Hummingbot and cryptofeed do, this book checks ``u`` continuity (each delta must
-carry ``u == previous u + 1``; a repeat of the last ``u`` is a duplicate and skipped), rejects
+Rules (docs/bybit-v5.md §7): a snapshot replaces the book (the venue marks Bybit's ``u == 1``
+restart message as one); a delta level with size zero deletes, an unknown price inserts, a
+known price replaces. On top of what pybit, Hummingbot and cryptofeed do, this book checks
+update-id continuity (each delta must carry ``previous + 1``; a repeat of the last id is a
+duplicate and skipped), rejects
 deltas before a snapshot and crossed books, and
 deleting an absent level is a no-op, not a crash. Any anomaly raises :class:`BookAnomaly` and
 leaves the book invalid until the next snapshot: the caller resubscribes and stops quoting.
@@ -15,8 +16,9 @@ built only on demand.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+
+from bot.domain import BookUpdate
 
 
 class BookAnomaly(Exception):
@@ -64,17 +66,11 @@ class OrderBook:
         self.valid = False
 
     # ---- applying messages ----------------------------------------------------------------
-    def apply(self, message: dict[str, Any], now_s: float) -> None:
-        """Apply one ``orderbook.*`` push (parsed JSON); raise BookAnomaly on a bad stream.
-
-        Sample: ``{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1687940967466,
-        "data":{"s":"BTCUSDT","b":[["30247.20","30.028"]],"a":[["30248.70","0"]],
-        "u":177400507,"seq":66544703342},"cts":1687940967464}``
-        """
-        data = message["data"]
-        u = data["u"]
-        if message.get("type") == "snapshot" or u == 1:
-            self._snapshot(data)
+    def apply(self, update: BookUpdate, now_s: float) -> None:
+        """Apply one snapshot or delta; raise BookAnomaly on a bad stream."""
+        u = update.update_id
+        if update.snapshot:
+            self._snapshot(update)
         else:
             if not self.valid:
                 raise BookAnomaly("no_snapshot", "delta before snapshot")
@@ -84,28 +80,28 @@ class OrderBook:
                 self.valid = False
                 kind = "regression" if u <= self.u else "gap"
                 raise BookAnomaly(kind, f"{self.symbol} book u {self.u} -> {u}")
-            self._levels(data["b"], self.bids, True)
-            self._levels(data["a"], self.asks, False)
+            self._levels(update.bids, self.bids, True)
+            self._levels(update.asks, self.asks, False)
             self.u = u
-        self.seq = data.get("seq", 0)
-        self.ts_ms = message.get("ts", 0)
-        self.cts_ms = message.get("cts", 0)
+        self.seq = update.seq
+        self.ts_ms = update.ts_ms
+        self.cts_ms = update.cts_ms
         self.updated_s = now_s
         bid, ask = self.best_bid, self.best_ask
         if bid is not None and ask is not None and bid >= ask:
             self.valid = False
             raise BookAnomaly("crossed", f"{self.symbol} book crossed: bid {bid} >= ask {ask}")
 
-    def _snapshot(self, data: dict[str, Any]) -> None:
+    def _snapshot(self, update: BookUpdate) -> None:
         to_ticks = self.to_ticks
-        self.bids = {to_ticks(p): s for p, s in data["b"] if not _is_zero(s)}
-        self.asks = {to_ticks(p): s for p, s in data["a"] if not _is_zero(s)}
+        self.bids = {to_ticks(p): s for p, s in update.bids if not _is_zero(s)}
+        self.asks = {to_ticks(p): s for p, s in update.asks if not _is_zero(s)}
         self.best_bid = max(self.bids) if self.bids else None
         self.best_ask = min(self.asks) if self.asks else None
-        self.u = data["u"]
+        self.u = update.update_id
         self.valid = True
 
-    def _levels(self, levels: list[list[str]], side: dict[int, str], is_bid: bool) -> None:
+    def _levels(self, levels: Sequence[Sequence[str]], side: dict[int, str], is_bid: bool) -> None:
         to_ticks = self.to_ticks
         best = self.best_bid if is_bid else self.best_ask
         recompute = False

@@ -3,9 +3,10 @@
 Every field documents its unit and default; unknown keys are errors naming the key path, like
 the soak profiles (pydantic, ``extra="forbid"``). Defaults target ``mmbot sim`` on its default
 port (``127.0.0.1:8900``), so ``mmbot run`` with no arguments trades against a local simulator.
-Env overrides (SPEC §8): ``MMBOT_REST_URL``, ``MMBOT_WS_PUBLIC_URL``, ``MMBOT_WS_PRIVATE_URL``,
-``MMBOT_SYMBOL``, ``MMBOT_METRICS_PORT`` (``0`` = any free port, logged at startup) and
-``MMBOT_CREDENTIALS_DIR``. Quantities and prices are ``Decimal``: they are compared and rounded.
+Env overrides (docs/cli.md §8): ``MMBOT_REST_URL``, ``MMBOT_WS_PUBLIC_URL``,
+``MMBOT_WS_PRIVATE_URL``, ``MMBOT_SYMBOL``, ``MMBOT_METRICS_PORT`` (``0`` = any free port,
+logged at startup) and ``MMBOT_CREDENTIALS_DIR``. Quantities and prices are ``Decimal``: they
+are compared and rounded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from soakkit.config_errors import format_validation_error
 
 DEFAULT_SIM_PORT = 8900
 
@@ -32,6 +35,7 @@ class _Model(BaseModel):
 
 class ExchangeConfig(_Model):
     name: str = Field("bybit", description="the `exchange` label on metrics")
+    venue: str = Field("bybit", description="which venue package trades (bot.venues.registry)")
     rest_url: str = f"http://127.0.0.1:{DEFAULT_SIM_PORT}"
     ws_public_url: str = f"ws://127.0.0.1:{DEFAULT_SIM_PORT}/v5/public/linear"
     ws_private_url: str = f"ws://127.0.0.1:{DEFAULT_SIM_PORT}/v5/private"
@@ -125,16 +129,9 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _format_error(source: str, exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    path = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    else:
-        message = str(first["msg"]).removeprefix("Value error, ")
+def _env_origin(path: str) -> str | None:
     env = next((k for k, v in ENV_OVERRIDES.items() if ".".join(v) == path), None)
-    origin = f" (or env {env})" if env else ""
-    return f"{source}: {path}{origin}: {message}"
+    return f"env {env}" if env else None
 
 
 def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str], source: str) -> BotConfig:
@@ -150,7 +147,7 @@ def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str], source:
     try:
         return BotConfig.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(_format_error(source, exc)) from None
+        raise ConfigError(format_validation_error(source, exc, _env_origin)) from None
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> BotConfig:

@@ -3,8 +3,9 @@
 Prices inside the bot are integer ticks and quantities integer lots (qty steps): the book and
 the strategy never compare floats. This module converts wire decimal strings to and from those
 integers (a fast fixed-point parser, used on every book level), rounds bid prices down and ask
-prices up to the tick, quantities down to the step, and sizes a quote to pass ``minOrderQty``
-and ``minNotionalValue`` (bybit-v5.md §4 instruments-info).
+prices up to the tick, quantities down to the step, and sizes a quote to pass the venue's minimum
+quantity and notional (a venue fills these from its own listing, e.g.
+``bot.venues.bybit.schemas.instrument``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any
 
 
 def _scale_of(step: Decimal) -> int:
@@ -44,21 +44,6 @@ class Instrument:
         scale = _scale_of(self.tick_size)
         object.__setattr__(self, "price_scale", scale)
         object.__setattr__(self, "tick_units", int(self.tick_size.scaleb(scale)))
-
-    @classmethod
-    def from_wire(cls, item: dict[str, Any]) -> Instrument:
-        """From one ``/v5/market/instruments-info`` linear item, e.g.
-        ``{"symbol":"BTCUSDT","priceFilter":{"tickSize":"0.10",...},"lotSizeFilter":{"qtyStep":
-        "0.001","minOrderQty":"0.001","maxOrderQty":"1190.000","minNotionalValue":"5"}}``."""
-        lot = item["lotSizeFilter"]
-        return cls(
-            symbol=str(item["symbol"]),
-            tick_size=Decimal(item["priceFilter"]["tickSize"]),
-            qty_step=Decimal(lot.get("qtyStep") or lot["basePrecision"]),
-            min_qty=Decimal(lot["minOrderQty"]),
-            max_qty=Decimal(lot["maxOrderQty"]),
-            min_notional=Decimal(lot.get("minNotionalValue") or lot.get("minOrderAmt") or "0"),
-        )
 
     # ---- prices -------------------------------------------------------------------------
     def price_to_ticks(self, price: str) -> int:

@@ -1,8 +1,10 @@
 """Logging setup for the bot's entry point: JSON lines (orjson) on stderr, redacted.
 
 Library modules only call ``logging.getLogger(__name__)``; this is the one place that adds a
-handler, and every handler gets :class:`~bot.redact.RedactionFilter`. Each line is one JSON
-object: ``ts`` (ISO 8601 UTC), ``level``, ``logger``, ``msg``, and ``exc`` (the traceback,
+handler, and every handler gets :class:`~bot.common.redact.RedactionFilter`. It configures the
+``bot`` package logger (and the libraries the bot drives, whose warnings must be redacted too),
+never the root logger: an application embedding the bot keeps its own logging. Each line is one
+JSON object: ``ts`` (ISO 8601 UTC), ``level``, ``logger``, ``msg``, and ``exc`` (the traceback,
 redacted) when there is one. The serialised line is redacted once more, so extra fields
 cannot smuggle a secret out either.
 """
@@ -16,7 +18,7 @@ from typing import IO
 
 import orjson
 
-from bot.redact import RedactionFilter, redact
+from bot.common.redact import RedactionFilter, redact
 
 _STD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 
@@ -39,16 +41,32 @@ class JsonFormatter(logging.Formatter):
         return redact(orjson.dumps(line, default=str).decode())
 
 
+PACKAGE = "bot"
+# Libraries the bot drives: their records go through the same redacted JSON handler.
+LIBRARIES = ("asyncio", "aiohttp", "websockets")
+QUIET = ("websockets", "aiohttp.access")  # chatty below WARNING: never below it
+
+
 def setup_logging(level: str = "INFO", stream: IO[str] | None = None) -> logging.Handler:
-    """JSON lines on ``stream`` (stderr) for the root logger, redaction on the handler."""
+    """JSON lines on ``stream`` (stderr) for the ``bot`` logger, redaction on the handler.
+
+    Calling it again replaces the handler it installed; the root logger is left alone.
+    """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactionFilter())
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level)
-    for noisy in ("websockets", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in (PACKAGE, *LIBRARIES):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+    set_level(level)
     return handler
+
+
+def set_level(level: str | int) -> None:
+    """The bot's log level (config ``log_level``), for the bot and the libraries it drives."""
+    number = level if isinstance(level, int) else logging.getLevelNamesMapping()[level.upper()]
+    for name in (PACKAGE, *LIBRARIES):
+        logging.getLogger(name).setLevel(number)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(number, logging.WARNING))

@@ -10,8 +10,12 @@ like. The server is an aiohttp app on the bot's event loop: ``/metrics`` and ``/
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import logging
+import tracemalloc
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -145,10 +149,26 @@ class MetricsServer:
         ok, reason = self._health()
         return web.json_response({"ok": ok, "reason": reason}, status=200 if ok else 503)
 
+    async def _serve_tracemalloc(self, request: web.Request) -> web.Response:
+        """A tracemalloc snapshot's top allocation sites (docs/live.md §5); loopback only."""
+        if not _is_loopback(request.remote):
+            return web.json_response({"error": "loopback only"}, status=403)
+        if not tracemalloc.is_tracing():
+            return web.json_response(
+                {"error": "tracemalloc is off (mmbot run --tracemalloc or MMBOT_TRACEMALLOC=1)"},
+                status=404,
+            )
+        try:
+            limit = max(1, min(int(request.query.get("limit", "500")), 5000))
+        except ValueError:
+            return web.json_response({"error": "limit: expected an integer"}, status=400)
+        return web.json_response(await asyncio.to_thread(tracemalloc_top, limit))
+
     async def start(self) -> str:
         app = web.Application()
         app.router.add_get("/metrics", self._serve_metrics)
         app.router.add_get("/healthz", self._serve_health)
+        app.router.add_get("/debug/tracemalloc", self._serve_tracemalloc)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
@@ -164,3 +184,34 @@ class MetricsServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def _is_loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+def tracemalloc_top(limit: int = 500) -> dict[str, Any]:
+    """The ``limit`` allocation sites holding the most memory now, by file and line.
+
+    ``{"traced_bytes", "peak_bytes", "stats": [{"file", "line", "size", "count"}, ...]}``;
+    tracemalloc's own and the import machinery's allocations are left out.
+    """
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        (
+            tracemalloc.Filter(False, tracemalloc.__file__),
+            tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+            tracemalloc.Filter(False, "<frozen importlib._bootstrap_external>"),
+            tracemalloc.Filter(False, "<unknown>"),
+        )
+    )
+    traced, peak = tracemalloc.get_traced_memory()
+    stats = []
+    for stat in snapshot.statistics("lineno")[:limit]:
+        frame = stat.traceback[0]
+        stats.append(
+            {"file": frame.filename, "line": frame.lineno, "size": stat.size, "count": stat.count}
+        )
+    return {"traced_bytes": traced, "peak_bytes": peak, "stats": stats}

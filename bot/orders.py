@@ -1,10 +1,11 @@
 """The order manager: our orders' states, fills, position, and reconciliation with the venue.
 
-Client order ids are ``mm<session>-<n>`` so orders of this process are told from strays. The
-private stream is the source of truth (``order``/``execution``/``position``); REST acks only
-mean "accepted" (bybit-v5.md §6). A create or amend whose reply is lost (timeout, 5xx, 10016)
+Venue-neutral: it talks to an :class:`~bot.venues.base.ExchangeConnector` in domain types
+only. Client order ids are ``mm<session>-<n>`` so orders of this process are told from strays.
+The venue's user stream is the source of truth (orders, fills, positions); acks only mean
+"accepted" (docs/bybit-v5.md §6). A create or amend whose reply is lost (timeout, 5xx, busy)
 makes the order :attr:`OrderState.UNKNOWN`, never "rejected": :meth:`OrderManager.reconcile`
-asks the venue by ``orderLinkId`` and adopts what it says. When the private stream goes quiet
+asks the venue by client id and adopts what it says. When the private stream goes quiet
 the open-order list is polled instead. At startup and shutdown every open order on the symbol
 is cancelled and the venue is polled until none remain.
 """
@@ -20,7 +21,8 @@ from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
-from bot.connectors.errors import (
+from bot.domain import Fill, LimitOrder, OrderStatus, OrderUpdate, Position
+from bot.errors import (
     ApiError,
     DuplicateOrderError,
     ExchangeError,
@@ -29,17 +31,15 @@ from bot.connectors.errors import (
     ServerBusyError,
     TransportError,
 )
-from bot.connectors.rest import BybitRest
 from bot.instrument import Instrument
 from bot.ledger import Ledger
 from bot.metrics import BotMetrics
 from bot.risk import RiskManager
 from bot.strategy import Action, Amend, Create, LiveQuote, Side
-from bot.venue import Venue
+from bot.venues.base import ExchangeConnector, cancel_all_confirmed
 
 logger = logging.getLogger(__name__)
 
-POST_ONLY_REJECT = "EC_PostOnlyWillTakeLiquidity"
 NOT_FOUND_GRACE_S = 3.0  # an unacked order the venue does not know after this was never placed
 PENDING_CHECK_S = 3.0  # an ack or cancel not confirmed by the stream after this is checked
 
@@ -52,10 +52,9 @@ class OrderState(StrEnum):
     UNKNOWN = "unknown"
 
 
-_WIRE_OPEN = {
-    "New": OrderState.NEW,
-    "PartiallyFilled": OrderState.PARTIALLY_FILLED,
-    "Untriggered": OrderState.NEW,
+_OPEN_STATE = {
+    OrderStatus.NEW: OrderState.NEW,
+    OrderStatus.PARTIALLY_FILLED: OrderState.PARTIALLY_FILLED,
 }
 
 
@@ -76,18 +75,15 @@ class TrackedOrder:
 class OrderManager:
     def __init__(
         self,
-        rest: BybitRest,
+        venue: ExchangeConnector,
         instrument: Instrument,
         metrics: BotMetrics,
         risk: RiskManager,
         clock: Clock,
-        *,
-        category: str = "linear",
     ) -> None:
-        self.rest = rest
+        self.venue = venue
         self.instrument = instrument
         self.symbol = instrument.symbol
-        self.category = category
         self.metrics = metrics
         self.risk = risk
         self.clock = clock
@@ -95,8 +91,7 @@ class OrderManager:
         self.ledger = Ledger()
         self.prefix = f"mm{secrets.token_hex(3)}"
         self._next_id = 0
-        self.started_ms = rest.now_ms()
-        self.venue = Venue(rest, self.symbol, category, clock)
+        self.started_ms = venue.now_ms()
         self._tasks: set[asyncio.Task[None]] = set()
         # Fills the order stream reported (an order gone Filled) whose executions have not
         # reached the ledger yet: signed qty by link id. The position check counts them, so a
@@ -122,8 +117,11 @@ class OrderManager:
         fills already reported by the order stream but not yet booked from executions."""
         sign = 1 if side is Side.BUY else -1
         resting = sum(
-            (o.qty - o.booked for o in self.orders.values()
-             if o.side is side and o.link_id != exclude),
+            (
+                o.qty - o.booked
+                for o in self.orders.values()
+                if o.side is side and o.link_id != exclude
+            ),
             Decimal(0),
         )
         return self.ledger.position + sum(self._unbooked.values(), Decimal(0)) + sign * resting
@@ -218,20 +216,10 @@ class OrderManager:
         self.risk.record_error()
 
     async def _create(self, order: TrackedOrder, book_received_s: float) -> None:
-        body = {
-            "category": self.category,
-            "symbol": self.symbol,
-            "side": order.side.value,
-            "orderType": "Limit",
-            "qty": self.instrument.qty_str(order.qty),
-            "price": self.instrument.ticks_to_price(order.price_ticks),
-            "timeInForce": "PostOnly",
-            "orderLinkId": order.link_id,
-            "positionIdx": 0,
-        }
+        request = LimitOrder(order.link_id, order.side, order.price_ticks, order.qty)
         self._sent(book_received_s)
         try:
-            result = await self.rest.post("/v5/order/create", body, safe=False)
+            order_id = await self.venue.place(request)
         except (TransportError, ServerBusyError, DuplicateOrderError) as exc:
             self._unknown(order, "create", exc)
         except ApiError as exc:
@@ -239,23 +227,16 @@ class OrderManager:
             self._failed("create", exc)
         else:
             self.metrics.orders.labels(action="create", result="ok").inc()
-            order.order_id = str(result.get("orderId", ""))
+            order.order_id = order_id
         finally:
             order.busy = False
             self._publish()
 
     async def _amend(self, order: TrackedOrder, action: Amend, book_received_s: float) -> None:
         q = action.quote
-        body = {
-            "category": self.category,
-            "symbol": self.symbol,
-            "orderLinkId": order.link_id,
-            "price": self.instrument.ticks_to_price(q.price_ticks),
-            "qty": self.instrument.qty_str(q.qty),
-        }
         self._sent(book_received_s)
         try:
-            await self.rest.post("/v5/order/amend", body, safe=False)
+            await self.venue.amend(order.link_id, q.price_ticks, q.qty)
         except OrderNotFoundError as exc:  # filled or cancelled meanwhile: ask, don't guess
             self.metrics.orders.labels(action="amend", result="not_found").inc()
             self._unknown(order, "amend", exc, race=True)
@@ -271,10 +252,9 @@ class OrderManager:
             self._publish()
 
     async def _cancel(self, order: TrackedOrder, book_received_s: float) -> None:
-        body = {"category": self.category, "symbol": self.symbol, "orderLinkId": order.link_id}
         self._sent(book_received_s)
         try:
-            await self.rest.post("/v5/order/cancel", body, safe=True)
+            await self.venue.cancel(client_id=order.link_id)
         except OrderNotFoundError as exc:
             self.metrics.orders.labels(action="cancel", result="not_found").inc()
             self._unknown(order, "cancel", exc, race=True)
@@ -287,48 +267,43 @@ class OrderManager:
             order.busy = False
             self._publish()
 
-    # ---- the private stream ---------------------------------------------------------------
-    def on_order(self, items: list[dict[str, Any]]) -> None:
-        for item in items:
-            if item.get("symbol") == self.symbol:
-                self._apply_order(item, from_stream=True)
+    # ---- the user stream -------------------------------------------------------------------
+    def on_orders(self, updates: list[OrderUpdate]) -> None:
+        for update in updates:
+            if update.symbol == self.symbol:
+                self._apply_order(update, from_stream=True)
         self._publish()
 
-    def _apply_order(self, item: dict[str, Any], *, from_stream: bool) -> None:
-        link_id = str(item.get("orderLinkId", ""))
-        status = str(item.get("orderStatus", ""))
+    def _apply_order(self, update: OrderUpdate, *, from_stream: bool) -> None:
+        link_id = update.client_id
         order = self.orders.get(link_id)
         if order is None:
-            if status in _WIRE_OPEN and from_stream:
+            if update.status.is_open and from_stream:
                 logger.warning("stray open order %s on %s: cancelling", link_id or "?", self.symbol)
-                self._spawn(self._cancel_stray(str(item.get("orderId", "")), link_id))
+                self._spawn(self._cancel_stray(update.order_id, link_id))
             return
-        open_state = _WIRE_OPEN.get(status)
-        if open_state is None:  # Filled, Cancelled, Rejected, Deactivated, ...
-            if item.get("rejectReason") == POST_ONLY_REJECT:
+        open_state = _OPEN_STATE.get(update.status)
+        if open_state is None:  # filled, cancelled, rejected
+            if update.post_only_rejected:
                 # Would have crossed: the quote was not placed; re-price, not an error.
                 self.metrics.orders.labels(action="create", result="post_only_rejected").inc()
-            unbooked = Decimal(str(item.get("cumExecQty") or "0")) - order.booked
+            unbooked = update.filled_qty - order.booked
             if unbooked > 0:
                 self._unbooked[link_id] = unbooked if order.side is Side.BUY else -unbooked
             del self.orders[link_id]
             return
-        order.order_id = str(item.get("orderId", order.order_id))
+        order.order_id = update.order_id or order.order_id
         if order.state is not OrderState.PENDING_CANCEL or not from_stream:
             order.state = open_state
-        price = item.get("price")
-        if price and not order.busy:
-            order.price_ticks = self.instrument.price_to_ticks(str(price))
-            order.qty = Decimal(str(item.get("qty", order.qty)))
+        if update.price_ticks is not None and not order.busy:
+            order.price_ticks = update.price_ticks
+            order.qty = update.qty if update.qty is not None else order.qty
 
-    def on_execution(self, items: list[dict[str, Any]]) -> None:
-        for item in items:
-            if item.get("symbol") != self.symbol:
+    def on_fills(self, fills: list[Fill]) -> None:
+        for fill in fills:
+            if fill.symbol != self.symbol or not self.ledger.apply_fill(fill):
                 continue
-            fill = self.ledger.apply_execution(item)
-            if fill is None:
-                continue
-            self._booked(str(item.get("orderLinkId", "")), fill.qty)
+            self._booked(fill.client_id, fill.qty)
             if fill.fee < 0:
                 self.metrics.rebates.inc(float(-fill.fee))
             else:
@@ -350,17 +325,17 @@ class OrderManager:
             else:
                 del self._unbooked[link_id]
 
-    def on_position(self, items: list[dict[str, Any]]) -> None:
-        for item in items:
-            if item.get("symbol") == self.symbol:
-                self.ledger.set_position(item)
+    def on_positions(self, positions: list[Position]) -> None:
+        for position in positions:
+            if position.symbol == self.symbol:
+                self.ledger.set_position(position)
                 self._unbooked.clear()  # the venue's position counts every fill it reported
         self._publish()
 
     # ---- reconciliation -------------------------------------------------------------------
     async def _cancel_stray(self, order_id: str, link_id: str) -> None:
         try:
-            await self.venue.cancel(order_id=order_id, link_id=link_id)
+            await self.venue.cancel(order_id=order_id, client_id=link_id)
             self.metrics.reconciliations.labels(outcome="stray_cancelled").inc()
         except ExchangeError as exc:
             logger.warning("cancel of stray order failed: %s", exc)
@@ -388,39 +363,39 @@ class OrderManager:
                 self.metrics.reconciliations.labels(outcome="not_open").inc()
         self._publish()
 
-    async def open_on_venue(self) -> list[dict[str, Any]]:
+    async def open_on_venue(self) -> list[OrderUpdate]:
         return await self.venue.open_orders()
 
     async def poll(self) -> None:
         """REST view of open orders, fills and position (the private stream went quiet or
         reconnected: what happened meanwhile is fetched, not assumed)."""
         venue = await self.venue.open_orders()
-        on_venue = {str(i.get("orderLinkId", "")) for i in venue}
+        on_venue = {i.client_id for i in venue}
         for item in venue:
             self._apply_order(item, from_stream=True)  # strays get cancelled
         now = self.clock.monotonic()
         for order in self.orders.values():
             if order.link_id not in on_venue and not order.busy and now - order.since_s > 1:
                 order.state = OrderState.UNKNOWN
-        # Fills the stream may have missed; the ledger skips execIds it has seen.
-        self.on_execution(await self.venue.executions_since(self.started_ms))
+        # Fills the stream may have missed; the ledger skips exec ids it has seen.
+        self.on_fills(await self.venue.fills_since(self.started_ms))
         await self.sync_position()
 
     async def sync_position(self, *, initial: bool = False) -> None:
         """Position from REST; ``initial`` also books the inherited position at its average
         price, so PnL (and the drawdown kill switch) starts at that position's unrealised PnL."""
-        item = await self.venue.position()
-        if item is not None:
-            self.ledger.set_position(item)
+        position = await self.venue.position()
+        if position is not None:
+            self.ledger.set_position(position)
             self._unbooked.clear()
             if initial:
-                avg = Decimal(str(item.get("avgPrice") or item.get("entryPrice") or "0"))
-                self.ledger.cash = -self.ledger.position * avg
+                self.ledger.cash = -self.ledger.position * position.avg_price
         self._publish()
 
     async def cancel_all(self, timeout_s: float) -> int:
-        """Cancel every open order on the symbol and confirm; see :meth:`Venue.cancel_all`."""
-        remaining = await self.venue.cancel_all(timeout_s)
+        """Cancel every open order on the symbol and confirm (see
+        :func:`~bot.venues.base.cancel_all_confirmed`)."""
+        remaining = await cancel_all_confirmed(self.venue, self.clock, timeout_s)
         if remaining == 0:
             self.orders.clear()
             self._publish()

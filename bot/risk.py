@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from bot.clock import Clock
 from bot.config import RiskConfig
+from bot.ratelimit import TokenBucket
 
 
 class RefusalReason(StrEnum):
@@ -37,29 +38,20 @@ class RiskManager:
     def __init__(self, cfg: RiskConfig, clock: Clock) -> None:
         self.cfg = cfg
         self.clock = clock
-        self._tokens = cfg.max_submits_per_s
-        self._refilled_s = clock.monotonic()
+        self._budget = TokenBucket(cfg.max_submits_per_s, clock)
         self._errors: deque[float] = deque()
         self.paused_until_s = 0.0
         self.kill_reason: str | None = None
 
     # ---- budget -----------------------------------------------------------------------------
-    def _refill(self) -> None:
-        now = self.clock.monotonic()
-        rate = self.cfg.max_submits_per_s
-        self._tokens = min(rate, self._tokens + (now - self._refilled_s) * rate)
-        self._refilled_s = now
-
     def check_submit(self, *, opens_order: bool, open_orders: int) -> Refusal | None:
         """May one more create/amend/cancel go out now? Consumes a token when it may."""
         if self.kill_reason is not None:
             return Refusal(RefusalReason.KILLED, self.kill_reason)
         if opens_order and open_orders >= self.cfg.max_open_orders:
             return Refusal(RefusalReason.OPEN_ORDERS, f"{open_orders} open")
-        self._refill()
-        if self._tokens < 1.0:
+        if not self._budget.try_take():
             return Refusal(RefusalReason.RATE, f"{self.cfg.max_submits_per_s}/s")
-        self._tokens -= 1.0
         return None
 
     def check_position(self, position: Decimal, side_sign: int, qty: Decimal) -> Refusal | None:

@@ -16,18 +16,19 @@ from urllib.parse import urlsplit
 import orjson
 import typer
 
-from bot.config import BotConfig, ConfigError, load_config
-from bot.connectors.errors import ExchangeError
-from bot.connectors.rest import BybitRest
-from bot.logs import setup_logging
-from bot.metrics import BotMetrics
-from bot.secrets import (
+from bot.common.secrets import (
     Credentials,
     Secret,
     SecretError,
     load_credentials,
     load_credentials_dir,
 )
+from bot.config import BotConfig, ConfigError, load_config
+from bot.errors import ExchangeError
+from bot.logs import set_level as set_log_level
+from bot.logs import setup_logging
+from bot.metrics import BotMetrics
+from bot.venues.registry import VENUES
 
 logger = logging.getLogger("bot")
 
@@ -57,6 +58,9 @@ def _load(config: Path | None) -> tuple[BotConfig, Credentials]:
             creds = found
     except (ConfigError, SecretError) as exc:
         raise _fail(str(exc)) from None
+    if cfg.exchange.venue not in VENUES:
+        known = ", ".join(sorted(VENUES))
+        raise _fail(f"exchange.venue: unknown venue {cfg.exchange.venue!r} (known: {known})")
     return cfg, creds
 
 
@@ -82,20 +86,36 @@ def run(
             help="TEST ONLY: leak memory at this rate, to prove a soak catches leaks. Off (0).",
         ),
     ] = 0.0,
+    trace_malloc: Annotated[
+        bool,
+        typer.Option(
+            "--tracemalloc",
+            envvar="MMBOT_TRACEMALLOC",
+            help="Trace Python allocations; snapshots at /debug/tracemalloc on the metrics "
+            "server (loopback only). Costs CPU and memory: see docs/bot.md. Off.",
+        ),
+    ] = False,
 ) -> None:
     """Run the market-making bot until SIGTERM/SIGINT (env overrides: see docs/bot.md)."""
+    if trace_malloc:
+        import tracemalloc
+
+        tracemalloc.start(1)  # one frame: file:line is all a diff of sites needs
     from bot.runner import Bot
 
     setup_logging()
     cfg, creds = _load(config)
-    logging.getLogger().setLevel(cfg.log_level)
+    set_log_level(cfg.log_level)
+
+    bot = Bot(cfg, creds, inject_leak_mib_per_h=inject_leak)
 
     async def main() -> int:
-        bot = Bot(cfg, creds, inject_leak_mib_per_h=inject_leak)
         bot.install_signal_handlers()
         return await bot.run()
 
     code = asyncio.run(main())
+    if code == 2:  # a permanent configuration error: one plain line, as for any bad input
+        typer.echo(f"mmbot: {bot.stop_reason}", err=True)
     raise typer.Exit(code)
 
 
@@ -104,18 +124,19 @@ _ORDER_FIELDS = ("orderId", "orderLinkId", "side", "price", "qty", "orderStatus"
 
 async def _orders(cfg: BotConfig, creds: Credentials, cancel_all: bool) -> list[dict[str, str]]:
     from bot.clock import SystemClock
-    from bot.venue import Venue
+    from bot.venues.base import VenueContext, cancel_all_confirmed
+    from bot.venues.registry import build_venue
 
-    ex = cfg.exchange
-    metrics = BotMetrics(ex.name)
-    async with BybitRest(
-        ex.rest_url, creds, cfg.http, metrics, recv_window_ms=ex.recv_window_ms
-    ) as rest:
-        await rest.sync_time()
-        venue = Venue(rest, ex.symbol, ex.category, SystemClock())
+    clock = SystemClock()
+    venue = build_venue(
+        cfg.exchange.venue, VenueContext(cfg, creds, BotMetrics(cfg.exchange.name), clock)
+    )
+    async with venue:
+        await venue.load_instrument()
         if cancel_all:
-            await venue.cancel_all(20.0)
-        return [{k: str(o.get(k, "")) for k in _ORDER_FIELDS} for o in await venue.open_orders()]
+            await cancel_all_confirmed(venue, clock, 20.0)
+        rows = await venue.open_order_rows()
+        return [{k: str(o.get(k, "")) for k in _ORDER_FIELDS} for o in rows]
 
 
 def orders(

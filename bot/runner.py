@@ -21,31 +21,34 @@ from typing import Any
 
 from bot.book import BookAnomaly, OrderBook
 from bot.clock import Clock, SystemClock
+from bot.common.secrets import Credentials
 from bot.config import BotConfig
-from bot.connectors.bybit_ws import PrivateStream, PublicStream
-from bot.connectors.errors import AuthError, ExchangeError
-from bot.connectors.rest import BybitRest
-from bot.connectors.ws import StreamFatalError
-from bot.instrument import Instrument
+from bot.domain import BookUpdate, Instrument
+from bot.errors import AuthError, ConfigurationError, ExchangeError, StreamFatalError
 from bot.leak import leak_forever
 from bot.metrics import BotMetrics, MetricsServer
 from bot.orders import OrderManager
 from bot.risk import RiskManager
-from bot.secrets import Credentials
 from bot.strategy import Cancel, QuoteDecider
+from bot.venues.base import ExchangeConnector, MarketStream, Stream, VenueContext
+from bot.venues.registry import build_venue
 
 logger = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 30.0
+AUTH_RETRY_S = 1.0
 QUOTE_IDLE_S = 0.25  # re-check staleness this often even with no book push
 HOUSEKEEPING_S = 0.5
 STATUS_EVERY_S = 60.0
 
 
 class BotStopped(Exception):
-    def __init__(self, reason: str) -> None:
+    """Stop before trading; ``exit_code`` 2 for a permanent configuration error (bad input)."""
+
+    def __init__(self, reason: str, exit_code: int = 1) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.exit_code = exit_code
 
 
 class Bot:
@@ -68,8 +71,8 @@ class Bot:
         self.stopping = False
         self.book: OrderBook | None = None
         self.orders: OrderManager | None = None
-        self.public: PublicStream | None = None
-        self.private: PrivateStream | None = None
+        self.public: MarketStream | None = None
+        self.private: Stream | None = None
         self.risk = RiskManager(cfg.risk, self.clock)
         self._book_event = asyncio.Event()
         self._book_rx_s = 0.0
@@ -119,59 +122,40 @@ class Bot:
                 exc.strerror,
             )
             return 1
+        venue = build_venue(
+            self.cfg.exchange.venue, VenueContext(self.cfg, self.creds, self.metrics, self.clock)
+        )
         try:
-            async with BybitRest(
-                self.cfg.exchange.rest_url,
-                self.creds,
-                self.cfg.http,
-                self.metrics,
-                recv_window_ms=self.cfg.exchange.recv_window_ms,
-                clock=self.clock,
-            ) as rest:
-                await self._trade(rest)
+            async with venue:
+                await self._trade(venue)
         except BotStopped as stopped:
-            self.request_stop(stopped.reason, 1)
+            self.request_stop(stopped.reason, stopped.exit_code)
         finally:
             await server.stop()
         logger.info("stopped (%s), exit %d", self.stop_reason, self.exit_code)
         return self.exit_code
 
-    async def _startup(self, rest: BybitRest) -> Instrument:
+    async def _startup(self, venue: ExchangeConnector) -> Instrument:
         ex = self.cfg.exchange
         deadline = self.clock.monotonic() + STARTUP_TIMEOUT_S
         while True:
             try:
-                await rest.sync_time()
-                info = await rest.get(
-                    "/v5/market/instruments-info",
-                    {"category": ex.category, "symbol": ex.symbol},
-                    auth=False,
-                )
-                break
+                return await venue.load_instrument()
+            except ConfigurationError as exc:
+                raise BotStopped(str(exc), 2) from None
             except ExchangeError as exc:
                 if self.clock.monotonic() > deadline or self.stop.is_set():
                     raise BotStopped(f"cannot reach {ex.rest_url}: {exc}") from None
                 logger.warning("exchange not reachable yet (%s); retrying", exc)
                 await asyncio.sleep(1.0)
-        items = [i for i in info.get("list") or [] if i.get("symbol") == ex.symbol]
-        if not items:
-            raise BotStopped(f"symbol {ex.symbol} not listed in category {ex.category}")
-        return Instrument.from_wire(items[0])
 
-    async def _trade(self, rest: BybitRest) -> None:
-        instrument = await self._startup(rest)
+    async def _trade(self, venue: ExchangeConnector) -> None:
+        instrument = await self._startup(venue)
         self.book = OrderBook(instrument.symbol, instrument.tick_parser())
         self.decider = QuoteDecider(self.cfg.strategy, self.cfg.risk, instrument)
-        orders = self.orders = OrderManager(
-            rest,
-            instrument,
-            self.metrics,
-            self.risk,
-            self.clock,
-            category=self.cfg.exchange.category,
-        )
+        orders = self.orders = OrderManager(venue, instrument, self.metrics, self.risk, self.clock)
         try:
-            await orders.sync_position(initial=True)
+            await self._first_signed_call(orders)
             strays = len(await orders.open_on_venue())
             if strays:
                 logger.warning("startup: %d open orders from an earlier run: cancelling", strays)
@@ -180,38 +164,29 @@ class Bot:
                 if left:
                     raise BotStopped(f"startup: {left} stray orders could not be cancelled")
         except AuthError as exc:
-            raise BotStopped(f"credentials refused: {exc}") from None
+            raise BotStopped(f"credentials refused: {exc}", 2) from None
         except ExchangeError as exc:
             raise BotStopped(f"startup reconciliation failed: {exc}") from None
-        self._make_streams(rest, orders)
+        self._make_streams(venue, orders)
         # Everything allocated so far lives for the whole run: keep it out of the collector's
         # full scans, which would otherwise stall the quote path for milliseconds.
         gc.collect()
         gc.freeze()
         await self._supervise()
 
-    def _make_streams(self, rest: BybitRest, orders: OrderManager) -> None:
-        ex, ws = self.cfg.exchange, self.cfg.ws
-        self.public = PublicStream(
-            ex.ws_public_url,
-            ws,
-            self.metrics,
-            symbol=ex.symbol,
-            on_book=self._on_book,
-            on_reset=self._on_book_reset,
-            clock=self.clock,
-        )
-        self.private = PrivateStream(
-            ex.ws_private_url,
-            ws,
-            self.metrics,
-            credentials=self.creds,
-            now_ms=rest.now_ms,
-            on_order=orders.on_order,
-            on_execution=orders.on_execution,
-            on_position=orders.on_position,
-            clock=self.clock,
-        )
+    async def _first_signed_call(self, orders: OrderManager) -> None:
+        """The position, the first signed request: refused credentials get one retry (a key
+        created a moment ago may not have propagated yet), then stop the bot as bad input."""
+        try:
+            await orders.sync_position(initial=True)
+        except AuthError as exc:
+            logger.warning("credentials refused (%s); retrying once", exc)
+            await asyncio.sleep(AUTH_RETRY_S)
+            await orders.sync_position(initial=True)
+
+    def _make_streams(self, venue: ExchangeConnector, orders: OrderManager) -> None:
+        self.public = venue.market_stream(self._on_book, self._on_book_reset)
+        self.private = venue.user_stream(orders.on_orders, orders.on_fills, orders.on_positions)
 
     async def _supervise(self) -> None:
         assert self.public is not None and self.private is not None
@@ -271,11 +246,11 @@ class Bot:
             self.exit_code = 1
 
     # ---- market data and quoting ------------------------------------------------------------
-    def _on_book(self, message: dict[str, Any], received_s: float) -> None:
+    def _on_book(self, update: BookUpdate, received_s: float) -> None:
         book = self.book
         assert book is not None
         try:
-            book.apply(message, received_s)
+            book.apply(update, received_s)
         except BookAnomaly as anomaly:
             # Deltas still in flight after a resync request carry no news: the snapshot asked
             # for is on its way (and _watch_book reconnects if it never comes).

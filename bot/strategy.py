@@ -14,15 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 
 from bot.config import RiskConfig, StrategyConfig
-from bot.instrument import Instrument
+from bot.domain import Instrument, Side
 
-
-class Side(StrEnum):
-    BUY = "Buy"
-    SELL = "Sell"
+__all__ = ["Action", "Amend", "Cancel", "Create", "LiveQuote", "Quote", "QuoteDecider", "Side"]
 
 
 @dataclass(frozen=True, slots=True)

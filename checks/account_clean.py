@@ -2,43 +2,39 @@
 
 Orders left by an earlier run skew the soak: the bot's risk limits count them, fills arrive
 for orders it never placed, and the after-check "no open orders" fails for reasons that are
-not the run's. The request is signed with the configured credentials (:mod:`bot.signing`).
+not the run's. The request is signed with the configured credentials
+(:mod:`bot.bybit_v5.signing`).
 """
 
 from __future__ import annotations
 
-from checks.base import Check, Outcome
-from checks.bybit_http import ExchangeUnreachable, scrub, signed_get
+from checks.base import Outcome
+from checks.bybit_http import scrub, signed_get
 from checks.context import CheckContext
-from checks.exchange_rest import not_applicable, unreachable
+from checks.exchange_base import ExchangeCheck
 from checks.secrets_files import read_credentials
 
 QUERY = "category=linear&limit=50&settleCoin=USDT"
 
 
-class AccountCleanCheck(Check):
+class AccountCleanCheck(ExchangeCheck):
     name = "account"
     description = "no open orders on the account (signed GET /v5/order/realtime)"
     timeout_s = 5.0
 
-    def run(self, ctx: CheckContext) -> Outcome:
-        if (skipped := not_applicable(ctx)) is not None:
-            return skipped
+    def probe(self, ctx: CheckContext) -> Outcome:
         credentials = read_credentials(ctx)
         if credentials is None:
             return Outcome.skip("no readable credentials (see the secrets check)")
         key, secret = credentials
-        try:
-            body = signed_get(
-                ctx.exchange.rest_url,
-                "/v5/order/realtime",
-                QUERY,
-                api_key=key,
-                api_secret=secret,
-                recv_window_ms=ctx.recv_window_ms,
-            )
-        except ExchangeUnreachable as exc:
-            return unreachable(ctx, exc)
+        body = signed_get(
+            ctx.exchange.rest_url,
+            "/v5/order/realtime",
+            QUERY,
+            api_key=key,
+            api_secret=secret,
+            recv_window_ms=ctx.recv_window_ms,
+        )
         if body.get("retCode") != 0:
             return Outcome.fail(
                 f"GET /v5/order/realtime: retCode {body.get('retCode')} "

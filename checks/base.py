@@ -82,7 +82,7 @@ class CheckResult:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The SPEC §3 shape; ``fix`` and ``details`` only when there is something to say."""
+        """The docs/cli.md §3 shape; ``fix`` and ``details`` only when there is something to say."""
         data: dict[str, Any] = {
             "name": self.name,
             "status": str(self.status),

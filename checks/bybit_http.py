@@ -1,9 +1,12 @@
-"""The few Bybit v5 calls the exchange checks make, blocking and bounded (bybit-v5.md §2, §4, §7).
+"""The few Bybit v5 calls the exchange checks make, blocking and bounded.
+
+Protocol: docs/bybit-v5.md §2, §4, §7.
 
 Each call takes the base URL and a timeout and either returns the decoded body or raises
 :class:`ExchangeUnreachable` with a one-line reason ("connection refused", "timed out after
-3s", "HTTP 502"): a check turns that into a ``fail``. Signing reuses :mod:`bot.signing`, the
-same code the bot and the simulator use. Secret values only travel in request headers.
+3s", "HTTP 502"): a check turns that into a ``fail``. Signing reuses
+:mod:`bot.bybit_v5.signing`, the same code the bot and the simulator use. Secret values
+only travel in request headers.
 """
 
 from __future__ import annotations
@@ -108,14 +111,9 @@ def signed_get(
     timeout_s: float = HTTP_TIMEOUT_S,
 ) -> dict[str, Any]:
     """A private GET signed the Bybit v5 way (HMAC over ts + key + recv_window + query)."""
-    from bot.signing import sign_rest  # the bot's own signer: one recipe for bot, sim and us
+    # The bot's own signer: one recipe for bot, sim and us.
+    from bot.bybit_v5.signing import rest_headers
 
-    timestamp = str(int(time.time() * 1000))
-    headers = {
-        "X-BAPI-API-KEY": api_key,
-        "X-BAPI-TIMESTAMP": timestamp,
-        "X-BAPI-RECV-WINDOW": str(recv_window_ms),
-        "X-BAPI-SIGN": sign_rest(api_secret, timestamp, api_key, recv_window_ms, query),
-        "X-BAPI-SIGN-TYPE": "2",
-    }
+    timestamp = int(time.time() * 1000)
+    headers = rest_headers(api_key, api_secret, timestamp, recv_window_ms, query)
     return get_json(f"{rest_url}{path}?{query}", headers=headers, timeout_s=timeout_s)

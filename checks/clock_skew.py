@@ -1,33 +1,29 @@
 """``clock-skew``: our clock agrees with the exchange's, or signed requests get retCode 10002.
 
 Bybit accepts a request when ``server_time - recv_window <= timestamp < server_time + 1000``
-(bybit-v5.md §2). We require the skew (local minus server, the local time taken at the middle
+(docs/bybit-v5.md §2). We require the skew (local minus server, the local time taken at the middle
 of the request) to stay within half the recv_window behind and half of the 1000 ms allowance
 ahead, leaving the other half for network delay and drift over a 24 h run.
 """
 
 from __future__ import annotations
 
-from checks.base import Check, Outcome
-from checks.bybit_http import ExchangeUnreachable, server_time
+from bot.bybit_v5.signing import MAX_AHEAD_MS
+from checks.base import Outcome
+from checks.bybit_http import server_time
 from checks.context import CheckContext
-from checks.exchange_rest import not_applicable, unreachable
+from checks.exchange_base import ExchangeCheck
 
-AHEAD_ALLOWANCE_MS = 1000  # the server rejects timestamps >= server_time + 1000
+AHEAD_ALLOWANCE_MS = MAX_AHEAD_MS  # the server rejects timestamps >= server_time + 1000
 
 
-class ClockSkewCheck(Check):
+class ClockSkewCheck(ExchangeCheck):
     name = "clock-skew"
     description = "local clock within half the recv_window of the exchange's /v5/market/time"
     timeout_s = 5.0
 
-    def run(self, ctx: CheckContext) -> Outcome:
-        if (skipped := not_applicable(ctx)) is not None:
-            return skipped
-        try:
-            server_ms, local_ms = server_time(ctx.exchange.rest_url)
-        except ExchangeUnreachable as exc:
-            return unreachable(ctx, exc)
+    def probe(self, ctx: CheckContext) -> Outcome:
+        server_ms, local_ms = server_time(ctx.exchange.rest_url)
         skew_ms = local_ms - server_ms
         behind_limit_ms = ctx.recv_window_ms / 2
         ahead_limit_ms = AHEAD_ALLOWANCE_MS / 2

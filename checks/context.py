@@ -7,7 +7,7 @@ the other checks fall back to the profile defaults.
 Exchange endpoints, first match wins (docs/checks.md):
 
 1. ``--exchange-url URL`` (REST; WebSocket URLs derived from it unless the env names them),
-2. env ``MMBOT_REST_URL`` / ``MMBOT_WS_PUBLIC_URL`` / ``MMBOT_WS_PRIVATE_URL`` (SPEC §8),
+2. env ``MMBOT_REST_URL`` / ``MMBOT_WS_PUBLIC_URL`` / ``MMBOT_WS_PRIVATE_URL`` (docs/cli.md §8),
 3. the same keys in the profile's ``target.env``; a ``{services...}`` placeholder there (or a
    service running ``mmbot sim``) means the run starts its own simulator: nothing to reach yet,
 4. ``http://127.0.0.1:8900`` (the bot's default) when the target is ``mmbot``; any other target

@@ -9,43 +9,20 @@ from __future__ import annotations
 
 import time
 
-from checks.base import Check, Outcome
-from checks.bybit_http import ExchangeUnreachable, server_time
-from checks.context import CheckContext, ExchangeMode
+from checks.base import Outcome
+from checks.bybit_http import server_time
+from checks.context import CheckContext
+from checks.exchange_base import ExchangeCheck
 
 
-def not_applicable(ctx: CheckContext) -> Outcome | None:
-    """The ``skip`` every exchange check gives when there is no exchange to reach yet."""
-    if ctx.exchange.mode is ExchangeMode.EXTERNAL:
-        return None
-    if ctx.exchange.mode is ExchangeMode.RUN:
-        return Outcome.skip(
-            f"the exchange is {ctx.exchange.source}; give --exchange-url to check one now"
-        )
-    return Outcome.skip(f"{ctx.exchange.source}; give --exchange-url to check one")
-
-
-def unreachable(ctx: CheckContext, exc: ExchangeUnreachable) -> Outcome:
-    return Outcome.fail(
-        f"{exc} (URL from {ctx.exchange.source})",
-        fix="start the exchange (mmbot sim --port 8900) or point MMBOT_REST_URL / "
-        "--exchange-url at it",
-    )
-
-
-class ExchangeRestCheck(Check):
+class ExchangeRestCheck(ExchangeCheck):
     name = "exchange-rest"
     description = "the exchange REST API answers GET /v5/market/time"
     timeout_s = 5.0
 
-    def run(self, ctx: CheckContext) -> Outcome:
-        if (skipped := not_applicable(ctx)) is not None:
-            return skipped
+    def probe(self, ctx: CheckContext) -> Outcome:
         started = time.perf_counter()
-        try:
-            server_time(ctx.exchange.rest_url)
-        except ExchangeUnreachable as exc:
-            return unreachable(ctx, exc)
+        server_time(ctx.exchange.rest_url)
         rtt_ms = (time.perf_counter() - started) * 1000
         return Outcome.ok(
             f"{ctx.exchange.rest_url} answers in {rtt_ms:.0f} ms",

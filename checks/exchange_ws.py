@@ -1,7 +1,7 @@
 """``exchange-ws``: the public and private WebSockets accept a connection and answer a ping.
 
 Public: connect to the linear public stream, send ``{"op": "ping"}``, expect a pong
-(``ret_msg == "pong"`` or ``op == "pong"``, bybit-v5.md §7). Private: the same, after an
+(``ret_msg == "pong"`` or ``op == "pong"``, docs/bybit-v5.md §7). Private: the same, after an
 ``auth`` op when credentials are configured (an auth failure is reported: the bot would loop
 on reconnects). Every wait is bounded, so a stalled socket fails inside the check's timeout.
 """
@@ -15,10 +15,10 @@ from typing import Any
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
-from checks.base import Check, Outcome
+from checks.base import Outcome
 from checks.bybit_http import ExchangeUnreachable, is_loopback, scrub
 from checks.context import CheckContext
-from checks.exchange_rest import not_applicable
+from checks.exchange_base import ExchangeCheck
 from checks.secrets_files import read_credentials
 
 WS_TIMEOUT_S = 3.0
@@ -48,7 +48,7 @@ def _await(ws: ClientConnection, want: str, deadline: float) -> dict[str, Any]:
 
 def probe(url: str, credentials: tuple[str, str] | None = None) -> float:
     """Connect, optionally auth, ping; return the round trip in ms or raise ExchangeUnreachable."""
-    from bot.signing import sign_ws_auth  # the bot's signer, so we test what it will send
+    from bot.bybit_v5.signing import sign_ws_auth  # the bot's signer, so we test what it will send
 
     started = time.monotonic()
     deadline = started + WS_TIMEOUT_S
@@ -83,24 +83,18 @@ def probe(url: str, credentials: tuple[str, str] | None = None) -> float:
     return (time.monotonic() - started) * 1000
 
 
-class ExchangeWsCheck(Check):
+class ExchangeWsCheck(ExchangeCheck):
     name = "exchange-ws"
     description = "public and private WebSockets connect, authenticate and answer a ping"
     timeout_s = 8.0
 
-    def run(self, ctx: CheckContext) -> Outcome:
-        if (skipped := not_applicable(ctx)) is not None:
-            return skipped
+    unreachable_fix = "start the exchange, or set MMBOT_WS_PUBLIC_URL / MMBOT_WS_PRIVATE_URL"
+
+    def probe(self, ctx: CheckContext) -> Outcome:
         exchange = ctx.exchange
         credentials = read_credentials(ctx)
-        try:
-            public_ms = probe(exchange.ws_public_url)
-            private_ms = probe(exchange.ws_private_url, credentials)
-        except ExchangeUnreachable as exc:
-            return Outcome.fail(
-                f"{exc} (URL from {exchange.source})",
-                fix="start the exchange, or set MMBOT_WS_PUBLIC_URL / MMBOT_WS_PRIVATE_URL",
-            )
+        public_ms = probe(exchange.ws_public_url)
+        private_ms = probe(exchange.ws_private_url, credentials)
         auth = "authenticated" if credentials else "no credentials: auth not tried"
         return Outcome.ok(
             f"public {public_ms:.0f} ms, private {private_ms:.0f} ms ({auth})",

@@ -50,9 +50,9 @@ def planned_ports(ctx: CheckContext) -> dict[tuple[str, int], str]:
             if flag == "--port" and value.isdigit() and int(value):
                 ports["127.0.0.1", int(value)] = f"service {service.name} --port"
         if service.ready is not None and service.ready.tcp and "{" not in service.ready.tcp:
-            host, _, port = service.ready.tcp.rpartition(":")
-            if port.isdigit():
-                ports[host or "127.0.0.1", int(port)] = f"service {service.name} ready.tcp"
+            host, _, tcp_port = service.ready.tcp.rpartition(":")
+            if tcp_port.isdigit():
+                ports[host or "127.0.0.1", int(tcp_port)] = f"service {service.name} ready.tcp"
     return ports
 
 

@@ -1,4 +1,4 @@
-"""``profile``: the soak profile loads and validates (SPEC §7), before hours are spent on it.
+"""``profile``: the soak profile loads and validates (docs/cli.md §7), before hours are spent on it.
 
 The context has already tried to load it (:func:`checks.context.build_context`); this check
 reports the outcome, naming the file and key path of the first problem.
@@ -19,7 +19,7 @@ class ProfileCheck(Check):
         if ctx.profile is None:
             return Outcome.fail(
                 ctx.profile_error or f"profile {ctx.profile_name!r} did not load",
-                fix="fix the key named above (docs: SPEC §7), or pick another --profile",
+                fix="fix the key named above (see docs/cli.md §7), or pick another --profile",
             )
         profile = ctx.profile
         target = " ".join(profile.target.command) if profile.target else "none (give -- CMD)"

@@ -1,11 +1,11 @@
 """``redaction``: a synthetic secret sent through the bot's logging pipeline comes out masked.
 
-The bot logs JSON lines through one handler carrying :class:`bot.redact.RedactionFilter` and
+The bot logs JSON lines through one handler carrying :class:`bot.common.redact.RedactionFilter` and
 :class:`bot.logs.JsonFormatter` (which redacts the serialised line again). This check builds
 that same handler on a private logger, registers a freshly generated fake key and secret the
-way loading real ones does (:class:`bot.secrets.Secret`), and logs them in the shapes that leak
-in practice: the bare value, ``api_key=...``, a JSON body, a signature header, an ``extra``
-field, an exception message. Any of them in the output is a ``fail``. The bot modules are
+way loading real ones does (:class:`bot.common.secrets.Secret`), and logs them in the shapes
+that leak in practice: the bare value, ``api_key=...``, a JSON body, a signature header, an
+``extra`` field, an exception message. Any of them in the output is a ``fail``. The bot modules are
 imported lazily: without them the check is skipped with the reason.
 """
 
@@ -24,8 +24,8 @@ HandlerFactory = Callable[[io.StringIO], logging.Handler]
 
 def bot_handler(stream: io.StringIO) -> logging.Handler:
     """The handler ``bot.logs.setup_logging`` installs, writing to ``stream``."""
+    from bot.common.redact import RedactionFilter
     from bot.logs import JsonFormatter
-    from bot.redact import RedactionFilter
 
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
@@ -57,7 +57,7 @@ class RedactionCheck(Check):
         stream = io.StringIO()
         try:
             handler = self._handler_factory(stream)
-            from bot.secrets import Secret
+            from bot.common.secrets import Secret
         except ImportError as exc:
             return Outcome.skip(f"the bot's log redaction is not available: {exc}")
         key, secret, signature = secrets.token_hex(9), secrets.token_hex(18), secrets.token_hex(32)
@@ -81,7 +81,7 @@ class RedactionCheck(Check):
         if leaked:
             return Outcome.fail(
                 f"the synthetic {', '.join(leaked)} appeared unmasked in {lines} log lines",
-                fix="attach bot.redact.RedactionFilter to every log handler and register loaded "
-                "secrets (bot.secrets.Secret does)",
+                fix="attach bot.common.redact.RedactionFilter to every log handler and register "
+                "loaded secrets (bot.common.secrets.Secret does)",
             )
         return Outcome.ok(f"key, secret and signature masked in {lines} log lines")

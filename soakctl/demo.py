@@ -22,7 +22,7 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def _worker(tag: str) -> None:
-    cache = []
+    cache: list[bytearray] = []
     n = 0
     while _running:
         if len(cache) < 40:

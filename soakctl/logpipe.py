@@ -23,7 +23,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from soakctl.errors import WriteFailed
 
@@ -155,7 +155,7 @@ class RotatingLogFile:
 class PipePump(threading.Thread):
     """Copies one pipe into a log file, line by line, until EOF."""
 
-    def __init__(self, stream: BinaryIO, log: RotatingLogFile, label: str) -> None:
+    def __init__(self, stream: IO[bytes], log: RotatingLogFile, label: str) -> None:
         super().__init__(name=f"pump-{label}", daemon=True)
         self._stream = stream
         self._log = log

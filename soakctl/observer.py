@@ -7,16 +7,26 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from soakctl.contracts import Sample
+
 
 class RunObserver(Protocol):
     def on_start(self, info: dict[str, Any]) -> None:
         """The run directory exists and the target is about to start."""
 
-    def on_sample(self, sample: dict[str, Any]) -> None:
+    def on_sample(self, sample: Sample) -> None:
         """A sample was written."""
 
     def on_event(self, event: dict[str, Any]) -> None:
         """An event was written (start, exit, restart, ...)."""
+
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
+        """The live leak estimate so far (``soakctl.live_eval``), at its cadence.
+
+        Keys: ``series`` (``rss_bytes``), ``slope_mib_per_hour`` and ``ci_mib_per_hour``
+        (``[lo, hi]``; None while the data cannot say), ``status`` (``leak``, ``no_leak``,
+        ``inconclusive``), plus ``window``, ``confident``, ``elapsed_s`` and ``reason``.
+        """
 
     def on_finish(self, summary: dict[str, Any]) -> None:
         """Everything is stopped and ``run.json`` is final."""
@@ -26,10 +36,13 @@ class NullObserver:
     def on_start(self, info: dict[str, Any]) -> None:
         pass
 
-    def on_sample(self, sample: dict[str, Any]) -> None:
+    def on_sample(self, sample: Sample) -> None:
         pass
 
     def on_event(self, event: dict[str, Any]) -> None:
+        pass
+
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
         pass
 
     def on_finish(self, summary: dict[str, Any]) -> None:

@@ -1,4 +1,6 @@
-"""Soak profiles (``workflows/*.yaml``, SPEC §7): a frozen, closed, typed model and its loader.
+"""Soak profiles (``workflows/*.yaml``): a frozen, closed, typed model and its loader.
+
+Contract: docs/cli.md §7.
 
 Unknown keys and bad values are :class:`~soakctl.errors.ProfileError` naming the file and the
 key path (``target.backoff.base: expected a duration, got 'fast'``). Durations and sizes take
@@ -8,6 +10,7 @@ stay as written here; the supervisor expands them when it starts each process.
 
 from __future__ import annotations
 
+import re
 import shlex
 import signal
 import sys
@@ -17,10 +20,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from soakctl.errors import ProfileError
 from soakctl.units import parse_duration, parse_size
+from soakkit.config_errors import format_validation_error
 
 DEFAULT_PROFILE = "bot-sim"
 
@@ -87,6 +99,7 @@ class Target(ProcessSpec):
     restart: Literal["never", "on-failure", "always"] = "on-failure"
     max_restarts: int = Field(5, ge=0)
     backoff: Backoff = Field(default_factory=Backoff)
+    liveness: Liveness | None = None
 
 
 class Ready(_Model):
@@ -107,6 +120,40 @@ class Service(ProcessSpec):
 class Logs(_Model):
     max_bytes: Size = 50_000_000
     keep: int = Field(5, ge=1)
+    error_levels: list[str] = Field(
+        default_factory=lambda: ["ERROR"], min_length=1,
+        description="words that mark an error log line (counted as error_log_lines)",
+    )
+
+
+class Liveness(_Model):
+    """Is the target still doing its job? One probe kind, as Docker HEALTHCHECK / k8s liveness.
+
+    ``http``: a 2xx answer; ``command``: exit 0; ``log``: a line matching the regex was written
+    since the previous probe. Probes before ``start_period`` ends do not count.
+    """
+
+    http: str | None = None
+    command: Argv | None = None
+    log: str | None = None
+    every_s: Duration = Field(10.0, alias="every")
+    timeout_s: Duration = Field(5.0, alias="timeout")
+    failures: int = Field(3, ge=1, description="consecutive failures that make it unhealthy")
+    start_period_s: Duration = Field(30.0, alias="start_period")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Liveness:
+        kinds = [k for k in ("http", "command", "log") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of http, command, log")
+        if self.log is not None:
+            try:
+                re.compile(self.log)
+            except re.error as exc:
+                raise ValueError(f"log: invalid regular expression: {exc}") from None
+        if self.every_s < 0.1 or self.timeout_s <= 0:
+            raise ValueError("every must be at least 100ms and timeout positive")
+        return self
 
 
 class Disk(_Model):
@@ -127,6 +174,28 @@ class Audit(_Model):
     ignore: list[AuditIgnore] = Field(default_factory=list)
 
 
+class AbortOnFail(_Model):
+    """Live evaluation for ``abort_on_fail``: first after ``after``, then every ``every``."""
+
+    after_s: Duration = Field(600.0, alias="after")
+    every_s: Duration = Field(120.0, alias="every")
+
+    @model_validator(mode="after")
+    def _positive(self) -> AbortOnFail:
+        if self.every_s < 1.0:
+            raise ValueError("every must be at least 1s")
+        return self
+
+
+def _abort_on_fail(value: Any) -> Any:
+    """``true`` means the defaults, ``false``/null means off."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
 class Profile(_Model):
     name: str = "adhoc"
     duration_s: Duration = Field(24 * 3600.0, alias="duration")
@@ -141,6 +210,11 @@ class Profile(_Model):
     # Series judged for leaks besides RSS (default: resource-like names; docs/run-files.md)
     leak_series: list[str] | None = None
     audit: Audit = Field(default_factory=Audit)
+    abort_on_fail: Annotated[AbortOnFail | None, BeforeValidator(_abort_on_fail)] = None
+    diagnose: list[Argv] = Field(
+        default_factory=list, description="commands run at start, first live leak and end")
+    tracemalloc_url: str | None = Field(
+        None, description="a Python target's tracemalloc snapshot endpoint (loopback)")
 
     @field_validator("interval_s")
     @classmethod
@@ -148,21 +222,6 @@ class Profile(_Model):
         if value < 0.01:
             raise ValueError("expected an interval of at least 10ms")
         return value
-
-
-def _format_error(source: str, exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    path = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        message = "unknown key"
-    elif kind == "missing":
-        message = "required key is missing"
-    else:
-        message = str(first["msg"]).removeprefix("Value error, ")
-    more = len(exc.errors()) - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{source}: {path}: {message}{suffix}"
 
 
 def parse_profile(data: Any, source: str = "<profile>") -> Profile:
@@ -174,7 +233,7 @@ def parse_profile(data: Any, source: str = "<profile>") -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        raise ProfileError(_format_error(source, exc)) from None
+        raise ProfileError(format_validation_error(source, exc)) from None
 
 
 def bundled_profiles_dir() -> Path | None:

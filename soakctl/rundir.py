@@ -11,10 +11,14 @@ import platform
 import socket
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from soakctl.contracts import Host
+from soakkit.atomic import write_bytes_atomic
 
 
 def ensure_dir(path: Path) -> Path:
@@ -45,10 +49,10 @@ def make_run_dir(out: Path, now: float | None = None) -> tuple[str, Path]:
     raise FileExistsError(f"no free run directory name under {out}")
 
 
-def host_info() -> dict[str, Any]:
+def host_info() -> Host:
     import psutil  # only the runner needs it; keep `soakctl analyze` imports light
 
-    return {
+    return {  # soakctl.contracts.Host
         "os": platform.system(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -58,15 +62,9 @@ def host_info() -> dict[str, Any]:
     }
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
     """Write then rename, so a reader (or a crash) never sees half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)  # the previous file, if any, is untouched
-        raise
+    write_bytes_atomic(path, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
 
 
 def dir_size(path: Path) -> int:

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,11 @@ from soakctl.backoff import ExponentialBackoff
 from soakctl.cleanup import own_identity
 from soakctl.clock import Clock, SystemClock
 from soakctl.commands import resolve_command
+from soakctl.contracts import SCHEMA_VERSION, Event, ExitReason, RunJson
+from soakctl.diagnose import Diagnoser, start_diagnose
 from soakctl.errors import PathError, ProfileError, SoakError, SupervisorError, WriteFailed
+from soakctl.live_eval import LiveEvaluator, after_sample, start_live
+from soakctl.liveness import LivenessMonitor, check_liveness, start_liveness
 from soakctl.observer import NullObserver, RunObserver
 from soakctl.placeholders import expand, expand_all
 from soakctl.procfs import default_reader
@@ -69,13 +73,13 @@ class RunOptions:
 class RunResult:
     run_id: str
     run_dir: Path
-    exit_reason: str = "duration_reached"
+    exit_reason: ExitReason = ExitReason.DURATION_REACHED
     interrupted: bool = False
     unexpected_exit: bool = False
     restarts: int = 0
     samples: int = 0
     error: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: RunJson | None = None
 
 
 class SoakRun:
@@ -103,7 +107,7 @@ class SoakRun:
         self.reader = reader or default_reader()
         self._stop = threading.Event()
         self._hurry = threading.Event()
-        self._stop_reason: str | None = None
+        self._stop_reason: ExitReason | None = None
         self._interrupted = False
         self._service_values: dict[str, dict[str, Any]] = {}
         self._ports: dict[str, int] = {}
@@ -113,9 +117,12 @@ class SoakRun:
         self._restart_at: float | None = None
         self._restarts = 0
         self._unexpected_exit = False
-        self._ended: str | None = None
+        self._ended: ExitReason | None = None
         self._last_disk_low = -1e18
         self._write_failed: WriteFailed | None = None
+        self._liveness: LivenessMonitor | None = None
+        self._live: LiveEvaluator | None = None
+        self._diagnose: Diagnoser | None = None
         self._backoff = ExponentialBackoff(
             base_s=target.backoff.base_s, max_s=target.backoff.max_s,
             jitter=target.backoff.jitter, reset_after_s=target.backoff.reset_after_s,
@@ -123,7 +130,7 @@ class SoakRun:
         )
 
     # -- control ----------------------------------------------------------------------------
-    def request_stop(self, reason: str, *, interrupted: bool = False) -> None:
+    def request_stop(self, reason: ExitReason, *, interrupted: bool = False) -> None:
         """Ask the run to stop gracefully; a second interrupt skips the grace periods."""
         if interrupted:
             if self._interrupted:
@@ -161,8 +168,8 @@ class SoakRun:
 
     def _write_meta_first(self, run_id: str, run_dir: Path) -> None:
         start_ts = self.clock.time()
-        self._meta: dict[str, Any] = {
-            "schema": 1, "soakctl_version": __version__, "run_id": run_id,
+        self._meta: RunJson = {
+            "schema": SCHEMA_VERSION, "soakctl_version": __version__, "run_id": run_id,
             "profile": self.profile.name, "profile_path": self.options.profile_path,
             "commands": {"target": list(self.target_spec.command), "services": {}, "after": []},
             "host": host_info(), "start_ts": start_ts, "end_ts": None,
@@ -170,6 +177,7 @@ class SoakRun:
             "exit_reason": None, "unexpected_exit": False, "interrupted": False, "restarts": 0,
             "zombies_reaped": 0, "after_checks": [], "criteria": list(self.profile.criteria),
             "samples": 0, "artifacts_bytes": 0,
+            "log_error_levels": list(self.profile.logs.error_levels),
             "soakctl_process": own_identity(),  # for `soakctl cleanup` after a crash
         }
         if self.profile.leak_series is not None:
@@ -189,20 +197,21 @@ class SoakRun:
         try:
             self._start_services()
             self._start_target(attempt=0)
+            self._liveness = start_liveness(self)
+            self._live = start_live(self)
+            self._diagnose = start_diagnose(self)
             scraper = self._start_scraper()
             self._loop(scraper)
         except SoakError as exc:
             error = exc
-            self._ended = self._ended or (
-                "service_failed" if "service" in str(exc) else "start_failed"
-            )
+            self._ended = self._ended or ExitReason.START_FAILED
             self._meta["error"] = str(exc)
         finally:
             if scraper is not None:
                 scraper.stop()
             self._shutdown()
             self._secrets.remove(self.run_dir)
-            result.exit_reason = self._ended or "duration_reached"
+            result.exit_reason = self._ended or ExitReason.DURATION_REACHED
             result.interrupted = self._interrupted
             result.unexpected_exit = self._unexpected_exit
             result.restarts = self._restarts
@@ -231,6 +240,13 @@ class SoakRun:
         return env
 
     def _start_services(self) -> None:
+        try:
+            self._start_each_service()
+        except SoakError:
+            self._ended = self._ended or ExitReason.SERVICE_FAILED
+            raise
+
+    def _start_each_service(self) -> None:
         for service in self.profile.services:
             argv = self._expand_argv(service.command)
             self._meta["commands"]["services"][service.name] = argv
@@ -265,7 +281,8 @@ class SoakRun:
                         f"(see {handle.log.path})"
                     )
                 self.clock.wait(self._stop, 0.05)
-            self._emit("ready", service.name, duration_s=round(self.clock.monotonic() - started, 3))
+            self._emit(Event.READY, service.name,
+                       duration_s=round(self.clock.monotonic() - started, 3))
         self._service_values[service.name] = {str(k): v for k, v in values.items()}
 
     def _start_target(self, attempt: int) -> None:
@@ -278,6 +295,8 @@ class SoakRun:
             stop_timeout_s=spec.stop_timeout_s, attempt=attempt, tree=self._target_tree,
         )
         self._target_tree = self._target.tree
+        if self._liveness is not None:
+            self._liveness.restarted()
 
     def _start_scraper(self) -> MetricsScraper | None:
         url = self.profile.metrics_url
@@ -310,11 +329,13 @@ class SoakRun:
             if self._ended is not None or self._stop.is_set():
                 break
             if now >= deadline:
-                self._ended = "duration_reached"
+                self._ended = ExitReason.DURATION_REACHED
                 break
             if self._restart_at is not None and now >= self._restart_at:
                 self._restart_at = None
                 self._start_target(attempt=self._backoff.attempt)
+            if self._liveness is not None:
+                check_liveness(self, self._liveness)
             next_sample = t0 + k * self.interval_s
             if now >= next_sample:
                 self._take_sample(sampler)
@@ -330,7 +351,7 @@ class SoakRun:
                 wake_at = min(wake_at, self._restart_at)
             self.clock.wait(self._stop, wake_at - self.clock.monotonic())
         if self._stop.is_set() and self._ended is None:
-            self._ended = self._stop_reason or "interrupted"
+            self._ended = self._stop_reason or ExitReason.INTERRUPTED
 
     def _on_write_failed(self, exc: WriteFailed) -> None:
         """A run file could not be written (disk full, size limit, read-only): stop the run the
@@ -342,7 +363,7 @@ class SoakRun:
         self._reserve.unlink(missing_ok=True)
         logger.info("%s; stopping the run", exc)  # the CLI says it, once
         self._meta["error"] = str(exc)
-        self._ended = self._ended or "write_failed"
+        self._ended = self._ended or ExitReason.WRITE_FAILED
         self._stop.set()
 
     def _take_sample(self, sampler: ProcessTreeSampler) -> None:
@@ -354,22 +375,28 @@ class SoakRun:
             self.sup.guard_members(self._target_tree)
         except Exception as exc:  # one bad sample must never end a 24 h run
             logger.exception("sample failed")
-            self._emit("sample_error", "soakctl", error=f"{type(exc).__name__}: {exc}")
+            self._emit(Event.SAMPLE_ERROR, "soakctl", error=f"{type(exc).__name__}: {exc}")
             return
+        if self._liveness is not None:
+            sample["liveness_failures"] = self._liveness.failures_total
         try:
             self._resources.write(sample)
         except WriteFailed as exc:
             self._on_write_failed(exc)
             return
         self.observer.on_sample(sample)
+        if self._live is not None:
+            after_sample(self, self._live, sample)
+        if self._diagnose is not None:
+            self._diagnose.on_sample(sample["elapsed_s"])
         self._guard_disk(sample["disk_free_bytes"])
 
     def _guard_disk(self, free: int) -> None:
         disk = self.profile.disk
         if free < disk.critical_free_bytes:
-            self._emit("disk_critical", "soakctl", free_bytes=free,
+            self._emit(Event.DISK_CRITICAL, "soakctl", free_bytes=free,
                        critical_free_bytes=disk.critical_free_bytes)
-            self.request_stop("disk_critical")
+            self.request_stop(ExitReason.DISK_CRITICAL)
             return
         if free >= disk.min_free_bytes:
             return
@@ -384,13 +411,13 @@ class SoakRun:
         now = self.clock.monotonic()
         if pruned or now - self._last_disk_low >= DISK_LOW_REPEAT_S:
             self._last_disk_low = now
-            self._emit("disk_low", "soakctl", free_bytes=free,
+            self._emit(Event.DISK_LOW, "soakctl", free_bytes=free,
                        min_free_bytes=disk.min_free_bytes, pruned=pruned)
 
     def _on_exit(self, info: ExitInfo) -> None:
         if info.handle is not self._target:
             if not info.expected:
-                self._emit("service_exit", info.handle.name, returncode=info.returncode)
+                self._emit(Event.SERVICE_EXIT, info.handle.name, returncode=info.returncode)
             return
         if info.expected:
             return
@@ -399,33 +426,42 @@ class SoakRun:
         self._backoff.observe_runtime(info.runtime_s)
         wanted = spec.restart == "always" or (spec.restart == "on-failure" and info.returncode != 0)
         if not wanted:
-            self._ended = "target_exited"
+            self._ended = ExitReason.TARGET_EXITED
             return
+        self._schedule_restart(f"exited {info.returncode}", returncode=info.returncode)
+
+    def _schedule_restart(self, why: str, **fields: Any) -> None:
+        spec = self.target_spec
+        if self._liveness is not None:
+            self._liveness.pause()
         if self._backoff.attempt >= spec.max_restarts:
-            self._emit("give_up", "target", restarts=self._restarts,
-                       reason=f"exited {info.returncode} after {spec.max_restarts} restarts")
-            self._ended = "gave_up"
+            self._emit(Event.GIVE_UP, "target", restarts=self._restarts,
+                       reason=f"{why} after {spec.max_restarts} restarts")
+            self._ended = ExitReason.GAVE_UP
             return
         attempt = self._backoff.attempt + 1
         delay = self._backoff.next_delay()
         self._restarts += 1
         self._restart_at = self.clock.monotonic() + delay
-        self._emit("restart", "target", attempt=attempt, delay_s=round(delay, 3),
-                   returncode=info.returncode)
+        self._emit(Event.RESTART, "target", attempt=attempt, delay_s=round(delay, 3), **fields)
 
     # -- the end ----------------------------------------------------------------------------
     def _shutdown(self) -> None:
-        reason = self._stop_reason or self._ended or "duration_reached"
+        reason = self._stop_reason or self._ended or ExitReason.DURATION_REACHED
         target_started = self._target is not None
+        if self._diagnose is not None and not self._hurry.is_set():
+            self._diagnose.moment("end")  # while the target is still there to look at
         if self._target is not None:
             self.sup.stop(self._target, reason, hurry=self._hurry, on_exit=self._on_exit_late)
+        if self._diagnose is not None:
+            self._diagnose.finish()
         if target_started:
             self._run_after_checks()
         for _service, handle in reversed(self._services):
             self.sup.stop(handle, reason, hurry=self._hurry, on_exit=self._on_exit_late)
         leftovers = self.sup.sweep()
         if leftovers:
-            self._emit("kill", "soakctl", pids=leftovers)
+            self._emit(Event.KILL, "soakctl", pids=leftovers)
         self.sup.close()
 
     def _on_exit_late(self, info: ExitInfo) -> None:
@@ -454,28 +490,28 @@ class SoakRun:
             ok = code == 0
             self._meta["after_checks"].append(
                 {"command": argv, "returncode": code, "ok": ok, "duration_s": duration})
-            self._emit("check", "after", command=argv, returncode=code, ok=ok,
+            self._emit(Event.CHECK, "after", command=argv, returncode=code, ok=ok,
                        duration_s=duration)
 
     def _finish_meta(self, result: RunResult) -> None:
         self._reserve.unlink(missing_ok=True)
         self._events.close()
         self._resources.close()
-        self._meta.update(
-            end_ts=self.clock.time(), exit_reason=result.exit_reason,
-            unexpected_exit=result.unexpected_exit, interrupted=result.interrupted,
-            restarts=result.restarts, zombies_reaped=self.sup.zombies_reaped,
-            samples=result.samples,
-        )
+        self._meta.update({
+            "end_ts": self.clock.time(), "exit_reason": result.exit_reason,
+            "unexpected_exit": result.unexpected_exit, "interrupted": result.interrupted,
+            "restarts": result.restarts, "zombies_reaped": self.sup.zombies_reaped,
+            "samples": result.samples,
+        })
         self._meta["artifacts_bytes"] = dir_size(self.run_dir)
         try:
             write_json_atomic(self.run_dir / "run.json", self._meta)
         except OSError as exc:  # the first run.json (written at start) stays, whole
             self._on_write_failed(WriteFailed(self.run_dir / "run.json", exc))
-            result.exit_reason = self._meta["exit_reason"] = "write_failed"
+            result.exit_reason = self._meta["exit_reason"] = ExitReason.WRITE_FAILED
             result.error = str(self._write_failed)
 
-    def _emit(self, event: str, name: str, **fields: Any) -> None:
+    def _emit(self, event: Event, name: str, **fields: Any) -> None:
         record = {"ts": round(self.clock.time(), 3), "event": event, "name": name, **fields}
         try:
             self._events.write(record)
@@ -494,7 +530,7 @@ def stop_on_signals(run: SoakRun) -> Iterator[None]:
     previous: dict[int, Any] = {}
 
     def handler(signum: int, frame: object) -> None:
-        run.request_stop("interrupted", interrupted=True)
+        run.request_stop(ExitReason.INTERRUPTED, interrupted=True)
 
     for name in names:
         signum = getattr(signal, name, None)

@@ -1,4 +1,4 @@
-"""The process-tree sampler: one SPEC §4 sample (a dict) of a whole tree per call.
+"""The process-tree sampler: one sample (``soakctl.contracts.Sample``) of a whole tree per call.
 
 Cheap fields come from :mod:`soakctl.procfs` every sample; USS (which walks the memory map)
 every ``uss_every`` samples only, and is absent from the others. CPU percent is the tree's CPU
@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
-from typing import Any
 
 from soakctl.clock import Clock, SystemClock
+from soakctl.contracts import Sample
 from soakctl.proctree import ProcessTree, ProcReader
 
 
@@ -48,7 +48,7 @@ class ProcessTreeSampler:
         self._own_pid = os.getpid()
         self._prev_sys = reader.sys_cpu_times()
 
-    def sample(self) -> dict[str, Any]:
+    def sample(self) -> Sample:
         now_mono = self._clock.monotonic()
         readings = self.tree.refresh()
         live = [r for r in readings if not r.zombie]
@@ -77,7 +77,7 @@ class ProcessTreeSampler:
                 io_write += io[1]
 
         root = self.tree.root_pid
-        sample: dict[str, Any] = {
+        sample: Sample = {
             "ts": round(self._clock.time(), 3),
             "elapsed_s": round(now_mono - self._start_mono, 3),
             "name": self.name,
@@ -91,20 +91,18 @@ class ProcessTreeSampler:
             if live and all(u is not None for u in uss):
                 sample["uss_bytes"] = sum(u for u in uss if u is not None)
         self._count += 1
-        sample.update(
-            cpu_percent=round(cpu_percent, 2),
-            num_threads=sum(r.num_threads for r in live),
-            num_fds=num_fds,
-            # A zombie whose parent is soakctl is ours to reap on the next tick, not a leak.
-            zombies=sum(1 for r in readings if r.zombie and r.ppid != self._own_pid),
-            io_read_bytes=io_read,
-            io_write_bytes=io_write,
-            sys_cpu_percent=self._sys_cpu_percent(),
-            sys_mem_available_bytes=reader.sys_mem_available(),
-            disk_free_bytes=disk_free(self._disk_path),
-            log_bytes=self._log_bytes() if self._log_bytes else 0,
-            restarts=self._restarts() if self._restarts else 0,
-        )
+        sample["cpu_percent"] = round(cpu_percent, 2)
+        sample["num_threads"] = sum(r.num_threads for r in live)
+        sample["num_fds"] = num_fds
+        # A zombie whose parent is soakctl is ours to reap on the next tick, not a leak.
+        sample["zombies"] = sum(1 for r in readings if r.zombie and r.ppid != self._own_pid)
+        sample["io_read_bytes"] = io_read
+        sample["io_write_bytes"] = io_write
+        sample["sys_cpu_percent"] = self._sys_cpu_percent()
+        sample["sys_mem_available_bytes"] = reader.sys_mem_available()
+        sample["disk_free_bytes"] = disk_free(self._disk_path)
+        sample["log_bytes"] = self._log_bytes() if self._log_bytes else 0
+        sample["restarts"] = self._restarts() if self._restarts else 0
         if self._metrics is not None:
             scraped = self._metrics()
             if scraped is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ class JsonlSink:
         self._size = os.fstat(self._fd).st_size
         self.lines = 0
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: Mapping[str, Any]) -> None:
         if self._fd is None:
             return
         data = orjson.dumps(record, option=_OPTS) + b"\n"

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, Protocol, cast
 
 import psutil
 
@@ -29,13 +29,17 @@ from soakctl import platform as plat
 from soakctl import winjob
 from soakctl.clock import Clock
 from soakctl.commands import resolve_command
+from soakctl.contracts import Event
 from soakctl.errors import SupervisorError
 from soakctl.logpipe import PipePump, RotatingLogFile
 from soakctl.proctree import ProcessTree, ProcReader
 
 logger = logging.getLogger(__name__)
 
-Emit = Callable[..., None]
+class Emit(Protocol):
+    """Writes one ``events.jsonl`` record: ``{"ts", "event", "name", **fields}``."""
+
+    def __call__(self, event: Event, name: str, **fields: Any) -> None: ...
 
 
 @dataclass
@@ -182,13 +186,13 @@ class Supervisor:
         # restarts all day does not grow soakctl.
         self.handles = [h for h in self.handles if h.name != name or h.alive]
         self.handles.append(handle)
-        self._emit("start", name, pid=popen.pid, argv=argv, attempt=attempt,
+        self._emit(Event.START, name, pid=popen.pid, argv=argv, attempt=attempt,
                    create_time=_create_time(popen.pid))
         return handle
 
     def _on_rotate(self, name: str) -> Callable[[Path, int, Path | None], None]:
         def rotated(path: Path, size: int, dropped: Path | None) -> None:
-            self._emit("log_rotated", name, file=path.name, bytes=size,
+            self._emit(Event.LOG_ROTATED, name, file=path.name, bytes=size,
                        dropped=dropped.name if dropped is not None else None)
 
         return rotated
@@ -213,14 +217,14 @@ class Supervisor:
                 self._guard_pid = None
             else:
                 self.zombies_reaped += 1
-                self._emit("zombie_reaped", self._owner_of(pid), pid=pid, returncode=code)
+                self._emit(Event.ZOMBIE_REAPED, self._owner_of(pid), pid=pid, returncode=code)
         return exits
 
     def _exited(self, handle: ProcessHandle, code: int) -> ExitInfo:
         handle.returncode = code
         runtime = self._clock.monotonic() - handle.started_mono
         info = ExitInfo(handle, code, runtime, expected=handle.stopping)
-        self._emit("exit", handle.name, pid=handle.pid, returncode=code,
+        self._emit(Event.EXIT, handle.name, pid=handle.pid, returncode=code,
                    runtime_s=round(runtime, 3), expected=handle.stopping)
         return info
 
@@ -280,7 +284,7 @@ class Supervisor:
         if handle.alive:
             handle.stopping = True
             signum = plat.resolve_signal(handle.stop_signal)
-            self._emit("stop", handle.name, reason=reason, signal=handle.stop_signal)
+            self._emit(Event.STOP, handle.name, reason=reason, signal=handle.stop_signal)
             plat.send_stop(handle.pid, signum)
             deadline = self._clock.monotonic() + handle.stop_timeout_s
             wake = threading.Event()
@@ -296,7 +300,7 @@ class Supervisor:
         alive = [pid for pid in members if self._reader.read(pid) is not None]
         leftovers = [p for p in alive if not _is_zombie(self._reader, p)]
         if leftovers:
-            self._emit("kill", handle.name, pids=sorted(leftovers))
+            self._emit(Event.KILL, handle.name, pids=sorted(leftovers))
         self.jobs.terminate(handle.name)  # Windows: TerminateJobObject (no-op on POSIX)
         for pid in leftovers:
             plat.kill_pid(pid)

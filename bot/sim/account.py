@@ -1,6 +1,6 @@
 """The one simulated account: coin balances, linear positions, fees and the execution history.
 
-Fees follow Bybit's sign convention (bybit-v5.md §8): positive is paid, negative is a rebate,
+Fees follow Bybit's sign convention (docs/bybit-v5.md §8): positive is paid, negative is a rebate,
 ``execFee = execValue × feeRate`` in the settle coin for linear; a rebate is credited to the
 USDT wallet balance. Positions are one-way (``positionIdx`` 0) USDT perpetuals with average
 entry price and realised PnL on reduction. History is bounded so memory stays flat in soaks.
@@ -140,7 +140,7 @@ class Account:
             self.cum_realised += pnl
             self.balances[quote] = self.balances.get(quote, ZERO) + pnl - fee
             return rate, fee, quote, pnl
-        # Spot fee currency rule (bybit-v5.md §8): rebate makers get Buy→quote, Sell→base;
+        # Spot fee currency rule (docs/bybit-v5.md §8): rebate makers get Buy→quote, Sell→base;
         # otherwise Buy pays in base and Sell in quote.
         in_quote = (not is_buy) if (rate > 0 or not is_maker) else is_buy
         fee = value * rate if in_quote else qty * rate

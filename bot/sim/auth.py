@@ -1,4 +1,5 @@
-"""REST authentication and per-endpoint rate limits, as Bybit applies them (bybit-v5.md §2, §3).
+"""REST authentication and per-endpoint rate limits, as Bybit applies them
+(docs/bybit-v5.md §2, §3).
 
 The signature is checked against the **raw bytes received** (the query string exactly as it
 came after ``?``, or the body), never a re-serialisation, with a constant-time compare. Order
@@ -9,30 +10,24 @@ the API key masked so a key never lands in a client's log by way of this simulat
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
+from bot.bybit_v5 import signing
+from bot.bybit_v5.limits import PUBLIC_LIMIT_PER_S, limit_per_s
+from bot.bybit_v5.signing import DEFAULT_RECV_WINDOW_MS
 from bot.sim import wire
 from bot.sim.wire import ApiError
 
-DEFAULT_RECV_WINDOW_MS = 5000
-PUBLIC_LIMIT = 600  # per second per client (Bybit: 600 per 5 s per IP; kept loose for local use)
 
-# (path, category) -> requests per rolling second (bybit-v5.md §3, "UTA2.0 Pro" defaults).
-LIMITS: dict[tuple[str, str], int] = {
-    ("/v5/order/create", "linear"): 10,
-    ("/v5/order/create", "spot"): 20,
-    ("/v5/order/amend", "linear"): 10,
-    ("/v5/order/amend", "spot"): 10,
-    ("/v5/order/cancel", "linear"): 10,
-    ("/v5/order/cancel", "spot"): 20,
-    ("/v5/order/cancel-all", "linear"): 10,
-    ("/v5/order/cancel-all", "spot"): 20,
-    ("/v5/account/fee-rate", ""): 5,
-}
-DEFAULT_PRIVATE_LIMIT = 50
+def check_timestamp(timestamp: object, recv_window: object, now_ms: int) -> None:
+    """The recv_window rule (docs/bybit-v5.md §2) for REST headers and ``/v5/trade`` request
+    headers alike: 10001 when either is not an integer, 10002 when outside the window."""
+    ts, window = wire.ascii_int(timestamp, 16), wire.ascii_int(recv_window, 9)
+    if ts is None or window is None:
+        raise wire.params_error("X-BAPI-TIMESTAMP and X-BAPI-RECV-WINDOW must be integers")
+    if not signing.timestamp_ok(ts, window, now_ms):
+        raise ApiError(wire.TIMESTAMP_ERROR, signing.timestamp_error_message(ts, window, now_ms))
 
 
 def mask_key(api_key: str) -> str:
@@ -64,18 +59,8 @@ class RestAuthenticator:
         secret = self._secrets.get(api_key)
         if secret is None:
             raise ApiError(wire.INVALID_KEY)
-        ts, window = wire.ascii_int(timestamp, 16), wire.ascii_int(recv_window, 9)
-        if ts is None or window is None:
-            raise wire.params_error("X-BAPI-TIMESTAMP and X-BAPI-RECV-WINDOW must be integers")
-        if not now_ms - window <= ts < now_ms + 1000:
-            raise ApiError(
-                wire.TIMESTAMP_ERROR,
-                "invalid request, please check your server timestamp or recv_window param. "
-                f"req_timestamp[{ts}],server_timestamp[{now_ms}],recv_window[{window}]",
-            )
-        mac = hmac.new(secret, f"{timestamp}{api_key}{recv_window}".encode(), hashlib.sha256)
-        mac.update(payload)
-        if not hmac.compare_digest(mac.hexdigest(), signature.lower()):
+        check_timestamp(timestamp, recv_window, now_ms)
+        if not signing.verify_rest(secret, timestamp, api_key, recv_window, payload, signature):
             shown = payload[:256].decode("utf-8", "replace")
             raise ApiError(
                 wire.SIGN_ERROR,
@@ -98,8 +83,7 @@ class RestAuthenticator:
             raise ValueError("invalid expires")
         if expires_ms <= now_ms:
             raise ValueError("Params Error: auth expired")
-        expected = hmac.new(secret, f"GET/realtime{expires}".encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature.lower()):
+        if not signing.verify_ws_auth(secret, expires, signature):
             raise ValueError("error:verify signature fail")  # legacy Bybit wording
         return api_key
 
@@ -119,10 +103,7 @@ class RateLimiter:
 
     def hit(self, uid: str, path: str, category: str, now_ms: int) -> tuple[int, int, int, bool]:
         """``(limit, remaining, reset_ms, allowed)`` for one request."""
-        if uid:
-            limit = LIMITS.get((path, category), LIMITS.get((path, ""), DEFAULT_PRIVATE_LIMIT))
-        else:
-            limit = PUBLIC_LIMIT
+        limit = limit_per_s(path, category) if uid else PUBLIC_LIMIT_PER_S
         if not self.enforce:
             return limit, limit - 1, now_ms, True
         key = (uid, path, category)

@@ -3,9 +3,9 @@
 Per topic we keep the last view pushed and its update id ``u``. A push diffs the book's current
 top-N against that view, so deltas are exact for a client that applied everything before (levels
 leaving the top-N are deleted with size ``"0"``, never a level the client does not have).
-Level 1 is snapshot-only and re-pushed with the same ``u`` when unchanged for 3 s (bybit-v5.md
-§7). The book faults act here: skipped ``u``, duplicated and reordered deltas, a ``u=1`` reset
-snapshot, a crossed level, and a frozen (stale) stream.
+Level 1 is snapshot-only and re-pushed with the same ``u`` when unchanged for 3 s
+(docs/bybit-v5.md §7). The book faults act here: skipped ``u``, duplicated and reordered
+deltas, a ``u=1`` reset snapshot, a crossed level, and a frozen (stale) stream.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from bot.sim.market import SymbolMarket
     from bot.sim.wsconn import WsConnection
 
-# depth -> push interval in ms (linear and spot, bybit-v5.md §7)
+# depth -> push interval in ms (linear and spot, docs/bybit-v5.md §7)
 DEPTHS_MS = {1: 10, 50: 20, 200: 100, 1000: 200}
 
 

@@ -20,8 +20,8 @@ from typing import Annotated
 
 import typer
 
-from bot.redact import RedactionFilter
-from bot.secrets import (
+from bot.common.redact import RedactionFilter
+from bot.common.secrets import (
     CREDENTIALS_DIR_ENV,
     SecretError,
     ensure_credentials_dir,
@@ -80,8 +80,11 @@ def sim(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[
         int,
-        typer.Option(help="Port (8900, where mmbot run looks by default); 0 picks a free one.",
-                     min=0, max=65535),
+        typer.Option(
+            help="Port (8900, where mmbot run looks by default); 0 picks a free one.",
+            min=0,
+            max=65535,
+        ),
     ] = 8900,
     seed: Annotated[int, typer.Option(help="Seed of prices, flow, ids and fault dice.")] = 0,
     faults: Annotated[

@@ -2,7 +2,7 @@
 
 ``GET /sim/stats`` returns JSON counters (orders, fills, ws clients, faults injected per name,
 internal errors). ``GET /sim/faults`` shows the active faults; ``POST /sim/faults`` replaces
-them with a JSON object of SPEC §8 names (``{}`` clears). ``POST /sim/trade`` makes the
+them with a JSON object of docs/cli.md §8 names (``{}`` clears). ``POST /sim/trade`` makes the
 simulated market send a taker order now (``{"category","symbol","side","qty"}``), which tests
 and demos use to fill resting maker orders on demand. POSTs are accepted from loopback only.
 """

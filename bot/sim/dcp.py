@@ -1,4 +1,5 @@
-"""Disconnection protection (DCP, bybit-v5.md §4): cancel everything when the guard socket dies.
+"""Disconnection protection (DCP, docs/bybit-v5.md §4): cancel everything when the guard socket
+dies.
 
 ``POST /v5/order/disconnected-cancel-all`` sets a time window per product; a private socket
 subscribed to ``dcp.future`` (linear) or ``dcp.spot`` arms the guard. When the last such socket

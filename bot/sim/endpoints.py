@@ -2,7 +2,8 @@
 
 Market: time, instruments-info, orderbook, tickers. Trade: order create / amend / cancel /
 cancel-all / realtime / history. Position list, wallet balance, fee rate, execution list.
-Shapes per bybit-v5.md §4; registration with :class:`~bot.sim.rest.RestApi` in :func:`register`.
+Shapes per docs/bybit-v5.md §4; registration with :class:`~bot.sim.rest.RestApi` in
+:func:`register`.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
 
     def batch(single: Any, params: dict[str, Any], *, create: bool) -> Any:
         """``*-batch``: 1..10 items, each run like the single endpoint; per-item codes in
-        ``retExtInfo.list``, top-level retCode 0 even when items fail (bybit-v5.md §4)."""
+        ``retExtInfo.list``, top-level retCode 0 even when items fail (docs/bybit-v5.md §4)."""
         category, _ = validate.instrument(exchange, params, symbol_required=False)
         items = params.get("request")
         if not isinstance(items, list) or not 1 <= len(items) <= 10:

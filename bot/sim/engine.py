@@ -4,7 +4,7 @@ One :class:`Exchange` owns the books (via :class:`~bot.sim.market.SymbolMarket`)
 the account. Every public operation mutates state synchronously, collects the private events it
 caused (``order``, ``execution``, ``position``, ``wallet``) and hands them to ``on_private`` in
 one flush, and public trades to ``on_trades``; the WebSocket layer adds latency on the way out.
-So REST acks are "accepted", the truth arrives on the streams, as on Bybit (bybit-v5.md §6).
+So REST acks are "accepted", the truth arrives on the streams, as on Bybit (docs/bybit-v5.md §6).
 """
 
 from __future__ import annotations
@@ -252,7 +252,7 @@ class Exchange:
             and now - order.updated_ms <= self.config.cancel_race_window_ms
         ):
             # The cancel crossed the fill in flight: Bybit accepts it and then reports a
-            # second Filled message (bybit-v5.md §6 "Races").
+            # second Filled message (docs/bybit-v5.md §6 "Races").
             self._raced.add(order.order_id)
             wire = order.to_wire()
             wire.update(

@@ -1,4 +1,5 @@
-"""Fault injection: the SPEC §8 fault names, their parsing, and the seeded dice that fire them.
+"""Fault injection: the docs/cli.md §8 fault names, their parsing, and the seeded dice that fire
+them.
 
 A fault spec is ``name=value`` items separated by commas on the command line, or the same names
 as a JSON object at ``POST /sim/faults`` (``{}`` clears all). Rates are probabilities per

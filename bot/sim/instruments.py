@@ -3,7 +3,7 @@
 Inside the simulator prices are integer ticks and quantities integer lots (qty steps), so the
 matching engine never compares floats; this module converts between those integers and the
 decimal strings Bybit puts on the wire (``"95000.10"``, ``"0.001"``), and renders the
-``/v5/market/instruments-info`` items (bybit-v5.md §4) for linear and spot categories.
+``/v5/market/instruments-info`` items (docs/bybit-v5.md §4) for linear and spot categories.
 """
 
 from __future__ import annotations

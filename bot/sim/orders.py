@@ -1,7 +1,7 @@
 """A simulated order's state and its Bybit wire rendering (``/v5/order/realtime`` and ``order``).
 
 Quantities are integer lots and prices integer ticks of the order's instrument; cumulative
-value and fees are Decimal. ``to_wire`` produces the fields of bybit-v5.md §4 / §7 in one
+value and fees are Decimal. ``to_wire`` produces the fields of docs/bybit-v5.md §4 / §7 in one
 dict used by both REST lists and the private ``order`` push (which adds ``category``).
 """
 
@@ -174,7 +174,7 @@ def execution_wire(
     now_ms: int,
     seq: int,
 ) -> dict[str, Any]:
-    """One fill as an ``execution`` push / ``/v5/execution/list`` item (bybit-v5.md §7)."""
+    """One fill as an ``execution`` push / ``/v5/execution/list`` item (docs/bybit-v5.md §7)."""
     inst = order.instrument
     return {
         "category": inst.category.value,

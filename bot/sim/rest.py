@@ -28,7 +28,7 @@ from bot.sim.wire import ApiError, envelope
 logger = logging.getLogger(__name__)
 
 Endpoint = Callable[[dict[str, Any]], Any]
-# Bybit documents HTTP 401 for these; most captures show 200 + body (bybit-v5.md §2).
+# Bybit documents HTTP 401 for these; most captures show 200 + body (docs/bybit-v5.md §2).
 AUTH_CODES = frozenset({wire.INVALID_KEY, wire.SIGN_ERROR})
 
 

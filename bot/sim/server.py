@@ -35,6 +35,7 @@ from bot.sim.rest import RestApi
 from bot.sim.wire import envelope
 from bot.sim.ws import WsHub
 from bot.sim.ws_trade import TradeGateway
+from soakkit.atomic import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -243,9 +244,7 @@ def ready_urls(host: str, port: int) -> dict[str, str]:
 def write_ready_file(path: Path, data: dict[str, Any]) -> None:
     """Atomically (temp file + ``os.replace``) so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 async def serve(

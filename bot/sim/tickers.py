@@ -1,6 +1,6 @@
 """Ticker fields of one symbol (``GET /v5/market/tickers``) and the ``tickers`` stream.
 
-Shapes per bybit-v5.md §7: derivatives carry mark/index/funding/open-interest fields, spot a
+Shapes per docs/bybit-v5.md §7: derivatives carry mark/index/funding/open-interest fields, spot a
 short set. Statistics are since simulator start (a stand-in for the 24h window). The stream
 sends a snapshot on subscribe, then linear sends only the changed fields as ``delta`` every
 100 ms and spot a full ``snapshot`` every 50 ms.

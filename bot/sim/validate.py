@@ -1,6 +1,6 @@
 """Request validation for the order endpoints: wire params → typed requests, or a Bybit retCode.
 
-Checks and codes follow bybit-v5.md §4, §5 and §9.5–6: category and symbol, side, type, time in
+Checks and codes follow docs/bybit-v5.md §4, §5 and §9.5–6: category and symbol, side, type, time in
 force, tick size, qty step, min/max qty, min notional (110094 linear, 170140 spot), duplicate
 ``orderLinkId`` (110072 / 170141), the 500-open-orders cap (110020), balance (110007 / 170131)
 and reduce-only (110017). Mistyped values are a 10001 naming the parameter, never a crash.

@@ -1,8 +1,8 @@
 """Bybit wire basics: the REST envelope, retCodes and messages, and the JSON codec (orjson).
 
 An :class:`ApiError` is how a handler says "answer with this retCode": the REST layer turns it
-into the standard envelope with HTTP 200 (bybit-v5.md §3), exactly as Bybit reports request
-errors. Messages follow the field captures of bybit-v5.md §2 and §5.
+into the standard envelope with HTTP 200 (docs/bybit-v5.md §3), exactly as Bybit reports request
+errors. Messages follow the field captures of docs/bybit-v5.md §2 and §5.
 """
 
 from __future__ import annotations
@@ -11,48 +11,32 @@ from typing import Any
 
 import orjson
 
-OK = 0
-SERVER_TIMEOUT = 10000
-PARAMS_ERROR = 10001
-TIMESTAMP_ERROR = 10002
-INVALID_KEY = 10003
-SIGN_ERROR = 10004
-TOO_MANY_VISITS = 10006
-SERVER_ERROR = 10016
-ROUTE_NOT_FOUND = 10017
-ORDER_NOT_EXISTS = 110001
-BALANCE_LINEAR = 110007
-REDUCE_ONLY_ZERO = 110017
-TOO_MANY_ORDERS = 110020
-AMEND_QTY_BELOW_FILLED = 110064
-DUPLICATE_LINK_ID = 110072
-NOTIONAL_TOO_LOW = 110094
-SPOT_BALANCE = 170131
-SPOT_PRICE_DECIMALS = 170134
-SPOT_QTY_TOO_LOW = 170136
-SPOT_QTY_DECIMALS = 170137
-SPOT_VALUE_TOO_LOW = 170140
-SPOT_DUPLICATE_LINK_ID = 170141
-SPOT_ORDER_NOT_EXISTS = 170213
+from bot.bybit_v5.retcodes import MESSAGES, RetCode
 
-MESSAGES = {
-    SERVER_TIMEOUT: "Server Timeout",
-    INVALID_KEY: "API key is invalid.",
-    TOO_MANY_VISITS: "Too many visits. Exceeded the API Rate Limit.",
-    SERVER_ERROR: "Internal server error.",
-    ROUTE_NOT_FOUND: "route not found",
-    BALANCE_LINEAR: "ab not enough for new order",
-    TOO_MANY_ORDERS: "too many open orders",
-    DUPLICATE_LINK_ID: "OrderLinkedID is duplicate",
-    NOTIONAL_TOO_LOW: "the order value is below the minimum order value",
-    SPOT_BALANCE: "Insufficient balance.",
-    SPOT_PRICE_DECIMALS: "Order price decimal too long.",
-    SPOT_QTY_TOO_LOW: "Order quantity is lower than the minimum.",
-    SPOT_QTY_DECIMALS: "Order quantity has too many decimals.",
-    SPOT_VALUE_TOO_LOW: "Order value exceeded lower limit.",
-    SPOT_DUPLICATE_LINK_ID: "Duplicate clientOrderId.",
-    SPOT_ORDER_NOT_EXISTS: "Order does not exist.",
-}
+# The codes this simulator answers with (numbers and messages: bot.bybit_v5.retcodes).
+OK: int = RetCode.OK
+SERVER_TIMEOUT: int = RetCode.SERVER_TIMEOUT
+PARAMS_ERROR: int = RetCode.PARAMS_ERROR
+TIMESTAMP_ERROR: int = RetCode.TIMESTAMP_ERROR
+INVALID_KEY: int = RetCode.INVALID_KEY
+SIGN_ERROR: int = RetCode.SIGN_ERROR
+TOO_MANY_VISITS: int = RetCode.TOO_MANY_VISITS
+SERVER_ERROR: int = RetCode.SERVER_ERROR
+ROUTE_NOT_FOUND: int = RetCode.ROUTE_NOT_FOUND
+ORDER_NOT_EXISTS: int = RetCode.ORDER_NOT_EXISTS
+BALANCE_LINEAR: int = RetCode.BALANCE_LINEAR
+REDUCE_ONLY_ZERO: int = RetCode.REDUCE_ONLY_ZERO
+TOO_MANY_ORDERS: int = RetCode.TOO_MANY_ORDERS
+AMEND_QTY_BELOW_FILLED: int = RetCode.AMEND_QTY_BELOW_FILLED
+DUPLICATE_LINK_ID: int = RetCode.DUPLICATE_LINK_ID
+NOTIONAL_TOO_LOW: int = RetCode.NOTIONAL_TOO_LOW
+SPOT_BALANCE: int = RetCode.SPOT_BALANCE
+SPOT_PRICE_DECIMALS: int = RetCode.SPOT_PRICE_DECIMALS
+SPOT_QTY_TOO_LOW: int = RetCode.SPOT_QTY_TOO_LOW
+SPOT_QTY_DECIMALS: int = RetCode.SPOT_QTY_DECIMALS
+SPOT_VALUE_TOO_LOW: int = RetCode.SPOT_VALUE_TOO_LOW
+SPOT_DUPLICATE_LINK_ID: int = RetCode.SPOT_DUPLICATE_LINK_ID
+SPOT_ORDER_NOT_EXISTS: int = RetCode.SPOT_ORDER_NOT_EXISTS
 
 
 class ApiError(Exception):

@@ -1,6 +1,6 @@
 """The simulator's WebSocket endpoints: public ``/v5/public/{linear,spot}`` and ``/v5/private``.
 
-Ops and reply shapes per channel follow bybit-v5.md §7: ``ping`` (pong shapes differ for
+Ops and reply shapes per channel follow docs/bybit-v5.md §7: ``ping`` (pong shapes differ for
 spot, linear and private), ``subscribe`` / ``unsubscribe`` (one unknown topic fails the whole
 batch with ``error:handler not found,topic:...``), private ``auth`` (``expires > now``, HMAC of
 ``GET/realtime{expires}``). Streams: ``orderbook`` (:mod:`bot.sim.bookfeed`), ``publicTrade``,

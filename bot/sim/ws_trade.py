@@ -1,4 +1,4 @@
-"""WebSocket order entry, ``/v5/trade`` (bybit-v5.md §7): the REST order ops over a socket.
+"""WebSocket order entry, ``/v5/trade`` (docs/bybit-v5.md §7): the REST order ops over a socket.
 
 Replies use the retCode style, not the ``success`` style of the stream sockets:
 ``auth`` → ``{"retCode":0,"retMsg":"OK","op":"auth","connId":...}`` (20001 when repeated, 10004
@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from bot.bybit_v5.retcodes import RetCode
+from bot.bybit_v5.signing import DEFAULT_RECV_WINDOW_MS
 from bot.sim import wire
-from bot.sim.auth import RestAuthenticator
+from bot.sim.auth import RestAuthenticator, check_timestamp
 from bot.sim.rest import GhostReply
 from bot.sim.wire import ApiError, WithExtInfo, dumps
 
@@ -31,10 +33,10 @@ OPS = {
     "order.amend-batch": "/v5/order/amend-batch",
     "order.cancel-batch": "/v5/order/cancel-batch",
 }
-NOT_AUTHORIZED = 10003
-REPEAT_AUTH = 20001
-DUPLICATE_REQ_ID = 20006
-BAD_OP = 10404
+NOT_AUTHORIZED: int = RetCode.INVALID_KEY
+REPEAT_AUTH: int = RetCode.WS_REPEAT_AUTH
+DUPLICATE_REQ_ID: int = RetCode.WS_DUPLICATE_REQ_ID
+BAD_OP: int = RetCode.BAD_WS_OP
 RECENT_REQ_IDS = 1000
 
 
@@ -127,13 +129,5 @@ class TradeGateway:
     def _check_header(header: object, now_ms: int) -> None:
         if not isinstance(header, dict):
             raise wire.params_error("header with X-BAPI-TIMESTAMP is required")
-        ts = wire.ascii_int(header.get("X-BAPI-TIMESTAMP"), 16)
-        window = wire.ascii_int(header.get("X-BAPI-RECV-WINDOW") or "5000", 9)
-        if ts is None or window is None:
-            raise wire.params_error("X-BAPI-TIMESTAMP and X-BAPI-RECV-WINDOW must be integers")
-        if not now_ms - window <= ts < now_ms + 1000:
-            raise ApiError(
-                wire.TIMESTAMP_ERROR,
-                "invalid request, please check your server timestamp or recv_window param. "
-                f"req_timestamp[{ts}],server_timestamp[{now_ms}],recv_window[{window}]",
-            )
+        window = header.get("X-BAPI-RECV-WINDOW") or str(DEFAULT_RECV_WINDOW_MS)
+        check_timestamp(header.get("X-BAPI-TIMESTAMP"), window, now_ms)

@@ -3,7 +3,7 @@
 Every frame to a client goes through :meth:`WsConnection.send`, which only appends to a deque
 (callable from synchronous engine callbacks); one writer task per connection sends frames once
 they are due (``ws_latency_ms`` models the network, and keeps acks from overtaking pybit's own
-bookkeeping, bybit-v5.md §1). Frames are pre-serialised bytes, so a push fanned out to many
+bookkeeping, docs/bybit-v5.md §1). Frames are pre-serialised bytes, so a push fanned out to many
 clients is serialised once, and every frame due at once goes out in a single transport write
 (framed here per RFC 6455; the socket never negotiates compression). A client that falls
 ``ws_max_queue`` frames behind is cut, as exchanges cut slow consumers. ``abort`` drops the TCP

@@ -33,6 +33,7 @@ from checks.audit.pip_audit import AuditReport, Vulnerability
 from checks.base import Status
 from soakctl.errors import UsageError
 from soakctl.profile import Profile
+from soakkit.config_errors import format_validation_error
 
 DEFAULT_IGNORE_FILE = Path("audit-ignore.yaml")
 BLOCKING_SEVERITIES = frozenset({"HIGH", "CRITICAL"})
@@ -81,10 +82,7 @@ def load_ignore_rules(path: Path | None) -> list[IgnoreRule]:
     try:
         return list(IgnoreFile.model_validate(data or {}).ignore)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        raise UsageError(f"{path}: {key}: {message}") from None
+        raise UsageError(format_validation_error(str(path), exc)) from None
 
 
 class Decision(StrEnum):

@@ -1,4 +1,6 @@
-"""Leak analysis, criteria, baseline comparison and verdict for a soak run (SPEC §5, §6).
+"""Leak analysis, criteria, baseline comparison and verdict for a soak run.
+
+Contract: analysis.json in docs/run-files.md §5, criteria in docs/cli.md §6.
 
 Public API: :func:`analyze_path` (what ``soakctl analyze`` and ``soakctl run`` call) and
 :class:`Analysis` (its result). The package splits into ``loader`` (resources.jsonl ->

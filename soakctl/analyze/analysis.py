@@ -2,7 +2,7 @@
 
 :func:`analyze_path` is the public entry point (also called by ``soakctl run`` at the end of a
 run). It returns an :class:`Analysis` whose ``to_dict()`` is exactly ``analysis.json``
-(SPEC §5) and writes the four output files unless ``write=False``.
+(docs/run-files.md §5) and writes the four output files unless ``write=False``.
 
 The verdict is ``fail`` when any criterion fails or the baseline comparison finds a regression;
 an ``inconclusive`` leak analysis alone does not fail it (add ``leak_conclusive == 1``).
@@ -13,21 +13,32 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 import orjson
 
 from soakctl.analyze import baseline as baseline_mod
-from soakctl.analyze.criteria import DEFAULT_CRITERIA, evaluate, parse_all
-from soakctl.analyze.leak import LeakResult, detect_leak
+from soakctl.analyze.criteria import DEFAULT_CRITERIA, evaluate, increase, parse_all
+from soakctl.analyze.diagnosis import diagnosis_fields
+from soakctl.analyze.leak import MIB, LeakResult, detect_leak
 from soakctl.analyze.loader import Samples, load_samples
 from soakctl.analyze.rundir import RunContext, load_context, resolve_input
 from soakctl.analyze.stats import last_value, series_stats
+from soakctl.contracts import (
+    RUN_SUMMARY_KEYS,
+    SCHEMA_VERSION,
+    AnalysisJson,
+    BaselineJson,
+    CountLeak,
+    CriterionResult,
+    MemoryLeak,
+    RunSummary,
+    SeriesStats,
+)
 from soakctl.errors import InputError, PathError, UsageError, describe_os_error
+from soakkit.atomic import write_bytes_atomic
 
-MIB = 1 << 20
-SCHEMA = 1
 # Growth-prone series besides RSS and their default thresholds (units per hour).
 OTHER_THRESHOLDS_PER_H = {"num_fds": 10.0, "num_threads": 5.0, "num_procs": 2.0}
 # Prometheus counters grow by design: their "leak" would be noise.
@@ -51,10 +62,10 @@ class Analysis:
     context: RunContext
     threshold_mib_per_h: float
     leak_results: dict[str, LeakResult] = field(default_factory=dict)
-    stats: dict[str, dict[str, float]] = field(default_factory=dict)
-    criteria: list[dict[str, Any]] = field(default_factory=list)
-    baseline: dict[str, Any] | None = None
-    verdict: str = "pass"
+    stats: dict[str, SeriesStats] = field(default_factory=dict)
+    criteria: list[CriterionResult] = field(default_factory=list)
+    baseline: BaselineJson | None = None
+    verdict: Literal["pass", "fail"] = "pass"
     reasons: list[str] = field(default_factory=list)
     leak_series: list[str] | None = None  # the profile's explicit list, else names decide
 
@@ -71,24 +82,27 @@ class Analysis:
         ts = self.samples.columns["ts"]
         return float(ts[-1] - ts[0])
 
-    def leak_dict(self, series: str) -> dict[str, Any]:
-        res = self.leak_results[series]
-        if series in ("rss_bytes", "uss_bytes"):
-            return res.to_dict(scale=1 / MIB, unit="mib_per_hour")
-        return res.to_dict(unit="per_hour")
+    def leak_dict(self, series: str) -> MemoryLeak | CountLeak:
+        return self.leak_results[series].to_json(memory=series in ("rss_bytes", "uss_bytes"))
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "schema": SCHEMA, "verdict": self.verdict, "reasons": list(self.reasons),
-            "duration_s": round(self.duration_s, 3), "samples": self.samples.n,
-            "leak": self.leak_dict("rss_bytes"),
-            "leaks": {s: self.leak_dict(s) for s in self.leak_results if s != "rss_bytes"},
-            "stats": self.stats, "criteria": self.criteria,
-            "input": str(self.input_path), "warnings": list(self.samples.warnings),
-            "run": _run_meta(self.context),
-        }
+        """``analysis.json`` as a plain dict (for the report writers)."""
+        return cast(dict[str, Any], self.to_json())
+
+    def to_json(self) -> AnalysisJson:
+        """Exactly ``analysis.json`` (``soakctl.contracts.AnalysisJson``)."""
+        out = AnalysisJson(
+            schema=SCHEMA_VERSION, verdict=self.verdict, reasons=list(self.reasons),
+            duration_s=round(self.duration_s, 3), samples=self.samples.n,
+            leak=cast(MemoryLeak, self.leak_dict("rss_bytes")),
+            leaks={s: self.leak_dict(s) for s in self.leak_results if s != "rss_bytes"},
+            stats=self.stats, criteria=self.criteria,
+            input=str(self.input_path), warnings=list(self.samples.warnings),
+            run=_run_meta(self.context),
+        )
         if self.baseline is not None:
             out["baseline"] = self.baseline
+        out.update(cast(AnalysisJson, diagnosis_fields(self.context.diagnosis)))
         return out
 
     # ValueSource for the criteria
@@ -101,11 +115,13 @@ class Analysis:
             return None
         if agg is None or agg == "last":
             return last_value(col)
+        if agg == "increase":
+            return increase(col)
         if agg == "slope_per_hour":
             res = self.leak_for(series)
             return res.slope_per_h
         stats = self.stats.get(series) or series_stats(col)
-        return None if stats is None else stats[agg]
+        return None if stats is None else cast(dict[str, float], stats)[agg]
 
     def _scalar(self, series: str) -> float | object | None:
         ctx = self.context
@@ -125,6 +141,8 @@ class Analysis:
             else float(ctx.after_checks_failed),
             "critical_log_lines": lambda: None if ctx.critical_lines is None
             else float(ctx.critical_lines),
+            "error_log_lines": lambda: None if ctx.error_lines is None
+            else float(ctx.error_lines),
         }
         fn = scalars.get(series)
         return _NOT_SCALAR if fn is None else fn()
@@ -170,11 +188,8 @@ def _memory_warmups(analysis: Analysis, rss: np.ndarray, uss: np.ndarray) -> Non
                 results[name] = _detect(analysis, name, col, min_warmup_s=longer)
 
 
-def _run_meta(ctx: RunContext) -> dict[str, Any]:
-    keys = ("run_id", "profile", "soakctl_version", "host", "start_ts", "end_ts", "exit_reason",
-            "interrupted", "restarts", "planned_duration_s", "interval_s", "commands",
-            "abort_reason", "aborted_at")
-    return {k: ctx.run[k] for k in keys if k in ctx.run}
+def _run_meta(ctx: RunContext) -> RunSummary:
+    return cast(RunSummary, {k: ctx.run[k] for k in RUN_SUMMARY_KEYS if k in ctx.run})
 
 
 def analyze_path(
@@ -261,7 +276,7 @@ def _leak_series(ctx: RunContext) -> list[str] | None:
 
 
 def _baseline(analysis: Analysis, path: Path, warn: Callable[[str], None] | None
-              ) -> dict[str, Any]:
+              ) -> BaselineJson:
     base = baseline_mod.read_baseline_dict(path)
     if base is None:
         try:
@@ -287,6 +302,9 @@ def _verdict(analysis: Analysis) -> None:
     leak = analysis.leak
     if leak.detected:
         reasons.insert(0, f"RSS leak: {leak.reason}")
+    run = analysis.context.run
+    if run.get("exit_reason") == "aborted":  # abort_on_fail stopped it (soakctl.live_eval)
+        reasons.insert(0, f"aborted early: {run.get('abort_reason') or 'abort_on_fail'}")
     if analysis.baseline is not None:
         reasons.extend(analysis.baseline["regressions"])
     analysis.verdict = "fail" if reasons else "pass"
@@ -301,13 +319,14 @@ def _verdict(analysis: Analysis) -> None:
 
 def write_outputs(analysis: Analysis, out_dir: Path) -> None:
     """analysis.json, report.html, summary.md and junit.xml into ``out_dir``."""
-    from soakctl.report import _atomic_write, write_reports
+    from soakctl.report import write_reports
     from soakctl.rundir import ensure_dir
 
     try:
         ensure_dir(out_dir)
         options = orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
-        _atomic_write(out_dir / "analysis.json", orjson.dumps(analysis.to_dict(), option=options))
+        write_bytes_atomic(out_dir / "analysis.json",
+                           orjson.dumps(analysis.to_json(), option=options))
         write_reports(analysis, out_dir)
     except OSError as exc:
         where = exc.filename or out_dir

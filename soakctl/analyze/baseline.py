@@ -14,11 +14,13 @@ Any regression fails the verdict; each row says what was compared.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from soakctl.contracts import BaselineJson, BaselineRow
 from soakctl.errors import InputError
 
 MIB = 1 << 20
@@ -45,7 +47,7 @@ def read_baseline_dict(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def _get(d: dict[str, Any], keys: tuple[str, ...]) -> float | None:
+def _get(d: Mapping[str, Any], keys: tuple[str, ...]) -> float | None:
     cur: Any = d
     for k in keys:
         if not isinstance(cur, dict) or k not in cur:
@@ -54,10 +56,10 @@ def _get(d: dict[str, Any], keys: tuple[str, ...]) -> float | None:
     return float(cur) if isinstance(cur, int | float) and not isinstance(cur, bool) else None
 
 
-def compare(current: dict[str, Any], base: dict[str, Any], threshold_mib_per_h: float,
-            source: str) -> dict[str, Any]:
+def compare(current: Mapping[str, Any], base: Mapping[str, Any], threshold_mib_per_h: float,
+            source: str) -> BaselineJson:
     """The ``baseline`` block of analysis.json: per-series rows and the regressions."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, BaselineRow] = {}
     slope_key = ("leak", "slope_mib_per_hour")
     cur, old = _get(current, slope_key), _get(base, slope_key)
     if cur is not None and old is not None:
@@ -69,9 +71,9 @@ def compare(current: dict[str, Any], base: dict[str, Any], threshold_mib_per_h: 
             rows[label] = _row(cur, old, old * (1.0 + rel) + allowance)
     regressions = [f"{name} regressed: {r['current']:.6g} vs baseline {r['baseline']:.6g} "
                    f"(limit {r['limit']:.6g})" for name, r in rows.items() if not r["ok"]]
-    return {"path": source, "ok": not regressions, "series": rows, "regressions": regressions}
+    return BaselineJson(path=source, ok=not regressions, series=rows, regressions=regressions)
 
 
-def _row(current: float, baseline: float, limit: float) -> dict[str, Any]:
-    return {"current": current, "baseline": baseline, "delta": current - baseline,
-            "limit": limit, "ok": current <= limit}
+def _row(current: float, baseline: float, limit: float) -> BaselineRow:
+    return BaselineRow(current=current, baseline=baseline, delta=current - baseline,
+                       limit=limit, ok=current <= limit)

@@ -1,12 +1,13 @@
-"""The k6-style criteria language of SPEC §6: ``SERIES[.AGG] OP NUMBER``.
+"""The k6-style criteria language of docs/cli.md §6: ``SERIES[.AGG] OP NUMBER``.
 
 Parsing is strict: a malformed expression, an unknown series or an aggregate on a scalar is a
 ``UsageError`` (exit 2), never silently true. Evaluation looks values up through a
 ``ValueSource`` (the analysis), which answers None when the run did not record the series;
 a default criterion is then *skipped* (not applicable), a user's criterion *fails* ("no data").
 
-Series: the SPEC §4 sample fields (``rss_bytes``, ``cpu_percent``, ...), ``metrics.NAME``, and
-the run-level scalars in :data:`SCALARS`. A series alone means its last value.
+Series: the sample fields of docs/run-files.md §4 (``rss_bytes``, ``cpu_percent``, ...),
+``metrics.NAME``, and the run-level scalars in :data:`SCALARS`. A series alone means its last
+value.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
 from soakctl.analyze.loader import NUMERIC_FIELDS
+from soakctl.contracts import CriterionResult
 from soakctl.errors import UsageError
 
-AGGREGATES = ("min", "max", "avg", "p50", "p90", "p95", "p99", "last", "slope_per_hour")
+AGGREGATES = ("min", "max", "avg", "p50", "p90", "p95", "p99", "last", "slope_per_hour",
+              "increase")
 SCALARS: dict[str, str] = {
     "rss_slope_mib_per_hour": "sustained RSS growth rate, MiB/h (the leak analysis)",
     "leak_detected": "1 when the RSS leak analysis says leak, else 0",
@@ -32,6 +37,7 @@ SCALARS: dict[str, str] = {
     "unexpected_exit": "1 when the target exited before the planned end or needed restarts",
     "after_checks_failed": "number of after-checks that did not exit 0",
     "critical_log_lines": "number of log lines containing CRITICAL",
+    "error_log_lines": "number of log lines containing an error level word (default ERROR)",
 }
 SAMPLE_SERIES = tuple(f for f in NUMERIC_FIELDS if f != "ts")
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -116,18 +122,31 @@ def parse_all(defaults: tuple[str, ...], profile: list[Any], cli: tuple[str, ...
     return list(out.values())
 
 
-def evaluate(crit: Criterion, source: ValueSource) -> dict[str, Any]:
+def increase(values: np.ndarray) -> float | None:
+    """How much a counter grew: last minus first, counter resets handled (as Prometheus).
+
+    The sum of the positive steps between finite values; a drop is a reset (the process
+    restarted and its counter began again at zero), so the value after it counts whole.
+    None when there is no finite value.
+    """
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return None
+    steps = np.diff(v)
+    return float(np.where(steps >= 0, steps, v[1:]).sum())
+
+
+def evaluate(crit: Criterion, source: ValueSource) -> CriterionResult:
     """``{"expr", "value", "ok", "status", "source", "message"}`` for one criterion."""
     value = source.value(crit.series, crit.agg)
-    row: dict[str, Any] = {"expr": crit.expr, "value": value, "source": crit.source}
     if value is None:
         skip = crit.source == "default"
-        row.update(ok=skip, status="skip" if skip else "fail",
-                   message="not applicable: not recorded for this run" if skip
-                   else f"no data for {crit.key}")
-        return row
+        return CriterionResult(
+            expr=crit.expr, value=value, ok=skip, status="skip" if skip else "fail",
+            source=crit.source, message="not applicable: not recorded for this run" if skip
+            else f"no data for {crit.key}")
     ok = OPERATORS[crit.op](value, crit.number)
-    row.update(ok=ok, status="pass" if ok else "fail",
-               message=f"{crit.key} = {value:.6g}" + ("" if ok else f", want {crit.op} "
-                                                      f"{crit.number:g}"))
-    return row
+    return CriterionResult(
+        expr=crit.expr, value=value, ok=ok, status="pass" if ok else "fail", source=crit.source,
+        message=f"{crit.key} = {value:.6g}" + ("" if ok else f", want {crit.op} "
+                                               f"{crit.number:g}"))

@@ -31,13 +31,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from soakctl.analyze.steps import MIN_BUCKETS, Buckets, warmup_index
 from soakctl.analyze.trend import bucket_medians, cycle_period_s, remove_cycle
 from soakctl.analyze.windows import decide
+from soakctl.contracts import CountLeak, LeakStatus, MemoryLeak
+
+MIB = 1 << 20
 
 PREBUCKET_ABOVE = 50_000  # longer series are first reduced to 20,000 fine-bucket medians
 PREBUCKET_POINTS = 20_000
@@ -77,22 +80,35 @@ class LeakResult:
     def detected(self) -> bool:
         return self.status == "leak"
 
-    def to_dict(self, scale: float = 1.0, unit: str = "per_hour") -> dict[str, Any]:
-        """JSON form; ``scale`` converts series units (bytes -> MiB with 1/2**20)."""
+    def to_json(self, *, memory: bool) -> MemoryLeak | CountLeak:
+        """The ``analysis.json`` leak block: MiB/h for a memory series, units/h otherwise."""
+        scale = 1 / MIB if memory else 1.0
+
         def s(v: float | None) -> float | None:
             return None if v is None else round(float(v) * scale, 6)
 
-        ci = [s(self.ci_per_h[0]), s(self.ci_per_h[1])] if self.ci_per_h else [None, None]
-        return {
-            "series": self.series, "status": self.status, "detected": self.detected,
-            f"slope_{unit}": s(self.slope_per_h), f"ci_{unit}": ci,
-            f"threshold_{unit}": s(self.threshold_per_h), "method": METHOD,
-            "warmup_s": round(float(self.warmup_s), 3), "reason": self.reason,
-            "window": self.window, "bucket_s": round(float(self.bucket_s), 3),
-            "period_s": None if self.period_s is None else round(float(self.period_s), 3),
-            "level_shifts": self.level_shifts,
-            f"min_detectable_{unit}": s(min_detectable_per_h(self)),
-        }
+        ci: list[float | None] = (
+            [s(self.ci_per_h[0]), s(self.ci_per_h[1])] if self.ci_per_h else [None, None])
+        status = cast(LeakStatus, self.status)
+        period = None if self.period_s is None else round(float(self.period_s), 3)
+        warmup, bucket = round(float(self.warmup_s), 3), round(float(self.bucket_s), 3)
+        if memory:
+            return MemoryLeak(
+                series=self.series, status=status, detected=self.detected,
+                slope_mib_per_hour=s(self.slope_per_h), ci_mib_per_hour=ci,
+                threshold_mib_per_hour=s(self.threshold_per_h), method=METHOD,
+                warmup_s=warmup, reason=self.reason, window=self.window, bucket_s=bucket,
+                period_s=period, level_shifts=self.level_shifts,
+                min_detectable_mib_per_hour=s(min_detectable_per_h(self)),
+            )
+        return CountLeak(
+            series=self.series, status=status, detected=self.detected,
+            slope_per_hour=s(self.slope_per_h), ci_per_hour=ci,
+            threshold_per_hour=s(self.threshold_per_h), method=METHOD,
+            warmup_s=warmup, reason=self.reason, window=self.window, bucket_s=bucket,
+            period_s=period, level_shifts=self.level_shifts,
+            min_detectable_per_hour=s(min_detectable_per_h(self)),
+        )
 
 
 def min_detectable_per_h(res: LeakResult, power: float = 0.95) -> float | None:

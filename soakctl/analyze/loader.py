@@ -1,4 +1,4 @@
-"""Streaming loader of ``resources.jsonl`` into numeric columns (SPEC §4).
+"""Streaming loader of ``resources.jsonl`` into numeric columns (docs/run-files.md §4).
 
 The file is read in fixed-size blocks and split into lines, so memory stays bounded by the
 columns (8 bytes per value) plus one block: an over-long line (> ``MAX_LINE_BYTES``) is rejected
@@ -10,8 +10,9 @@ the per-line slow path, which names the file, line and key that are wrong.
 Decisions (documented in docs/soak-criteria.md):
 
 * a line that is not JSON, not an object, lacks ``ts``/``rss_bytes``, or carries a non-number,
-  an infinity or a negative value in a SPEC §4 field is an ``InputError`` (exit 2) naming
-  ``file:line`` and the key; ``metrics`` values may be negative (gauges), non-numbers are dropped;
+  an infinity or a negative value in a sample field (docs/run-files.md §4) is an ``InputError``
+  (exit 2) naming ``file:line`` and the key; ``metrics`` values may be negative (gauges),
+  non-numbers are dropped;
 * the last line without a trailing newline that does not parse (the sampler was killed while
   writing) is skipped with a warning;
 * blank lines are ignored; samples out of order are sorted and duplicate timestamps keep their
@@ -37,6 +38,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from soakctl.contracts import SAMPLE_NUMERIC, SAMPLE_REQUIRED
 from soakctl.errors import InputError
 from soakctl.platform import release_free_heap
 
@@ -44,13 +46,9 @@ MAX_LINE_BYTES = 1 << 20
 BLOCK_BYTES = 1 << 20  # ~2,000 lines per batch: parsed objects stay a few MB
 MAX_METRIC_SERIES = 200
 
-# SPEC §4 numeric fields, all non-negative. `ts` and `rss_bytes` are required.
-NUMERIC_FIELDS: tuple[str, ...] = (
-    "ts", "elapsed_s", "pid", "num_procs", "rss_bytes", "vms_bytes", "uss_bytes", "cpu_percent",
-    "num_threads", "num_fds", "zombies", "io_read_bytes", "io_write_bytes", "sys_cpu_percent",
-    "sys_mem_available_bytes", "disk_free_bytes", "log_bytes", "restarts",
-)
-REQUIRED_FIELDS = ("ts", "rss_bytes")
+# The sample's numeric fields, all non-negative, and the required ones (soakctl.contracts.Sample).
+NUMERIC_FIELDS: tuple[str, ...] = SAMPLE_NUMERIC
+REQUIRED_FIELDS: tuple[str, ...] = SAMPLE_REQUIRED
 _KNOWN = frozenset(NUMERIC_FIELDS)
 
 Warn = Callable[[str], None]

@@ -15,12 +15,15 @@ from typing import Any
 
 import orjson
 
+from soakctl.contracts import Event
 from soakctl.errors import InputError
 from soakctl.rundir import dir_size
 
 _CRITICAL = re.compile(rb"\bCRITICAL\b")
+DEFAULT_ERROR_LEVELS = ("ERROR",)
 _BLOCK_BYTES = 1 << 20
 MAX_EVENTS = 10_000
+_ALWAYS_KEPT = frozenset({Event.EXIT, Event.CHECK, Event.RESTART})  # beyond MAX_EVENTS
 
 
 @dataclass
@@ -32,13 +35,15 @@ class RunContext:
     events: list[dict[str, Any]] = field(default_factory=list)
     critical_lines: int | None = None
     critical_files: list[str] = field(default_factory=list)
+    error_lines: int | None = None
+    diagnosis: dict[str, Any] | None = None  # RUN/diagnose/diagnosis.json (soakctl.diagnose)
     artifacts_bytes: int | None = None
 
     @property
     def unexpected_exit(self) -> bool | None:
         if "unexpected_exit" in self.run:
             return bool(self.run["unexpected_exit"])
-        exits = [e for e in self.events if e.get("event") == "exit"
+        exits = [e for e in self.events if e.get("event") == Event.EXIT
                  and e.get("name", "target") == "target"]
         if not exits:
             return None
@@ -49,7 +54,7 @@ class RunContext:
         checks = self.run.get("after_checks")
         if isinstance(checks, list):
             return sum(1 for c in checks if isinstance(c, dict) and not c.get("ok", False))
-        events = [e for e in self.events if e.get("event") == "check"]
+        events = [e for e in self.events if e.get("event") == Event.CHECK]
         if not events:
             return None
         return sum(1 for e in events if not e.get("ok", False))
@@ -84,10 +89,27 @@ def load_context(run_dir: Path | None, warn: Callable[[str], None] | None = None
     ctx.events = _read_events(run_dir / "events.jsonl", warn)
     logs = run_dir / "logs"
     if logs.is_dir():
-        ctx.critical_lines, ctx.critical_files = _scan_logs(logs)
+        words = ctx.run.get("log_error_levels")
+        if not (isinstance(words, list) and words and all(isinstance(w, str) for w in words)):
+            words = list(DEFAULT_ERROR_LEVELS)
+        scan = _scan_logs(logs, [w.encode() for w in words])
+        ctx.critical_lines, ctx.critical_files, ctx.error_lines = scan
+    ctx.diagnosis = _read_diagnosis(run_dir / "diagnose" / "diagnosis.json", warn)
     recorded = ctx.run.get("artifacts_bytes")
     ctx.artifacts_bytes = int(recorded) if isinstance(recorded, int) else dir_size(run_dir)
     return ctx
+
+
+def _read_diagnosis(path: Path, warn: Callable[[str], None] | None) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        if warn:
+            warn(f"{path}: unreadable, diagnosis ignored ({exc})")
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _read_events(path: Path, warn: Callable[[str], None] | None) -> list[dict[str, Any]]:
@@ -105,7 +127,7 @@ def _read_events(path: Path, warn: Callable[[str], None] | None) -> list[dict[st
                 bad += 1
                 continue
             if isinstance(obj, dict) and isinstance(obj.get("ts"), int | float):
-                if len(events) < MAX_EVENTS or obj.get("event") in ("exit", "check", "restart"):
+                if len(events) < MAX_EVENTS or obj.get("event") in _ALWAYS_KEPT:
                     events.append(obj)
             else:
                 bad += 1
@@ -114,9 +136,15 @@ def _read_events(path: Path, warn: Callable[[str], None] | None) -> list[dict[st
     return events
 
 
-def _scan_logs(logs: Path) -> tuple[int, list[str]]:
-    count = 0
+def _scan_logs(logs: Path, error_words: list[bytes]) -> tuple[int, list[str], int]:
+    """(CRITICAL lines, files holding them, error-level lines) over every log file.
+
+    Lines are matched on whole words (``\bERROR\b``), so ``errors=0`` or ``ERRORS`` is not an
+    error line; the level words come from the profile (``logs.error_levels``, via run.json).
+    """
+    count = errors = 0
     examples: list[str] = []
+    error_re = re.compile(rb"\b(?:" + b"|".join(re.escape(w) for w in error_words) + rb")\b")
     for log in sorted(logs.glob("*.log*")):
         if not log.is_file():
             continue
@@ -126,9 +154,16 @@ def _scan_logs(logs: Path) -> tuple[int, list[str]]:
                 lines = (carry + block).split(b"\n")
                 carry = lines.pop()[-_BLOCK_BYTES:]
                 count += _count(lines, log, examples)
+                errors += _count_errors(lines, error_re)
             if carry:
                 count += _count([carry], log, examples)
-    return count, examples
+                errors += _count_errors([carry], error_re)
+    return count, examples, errors
+
+
+def _count_errors(lines: list[bytes], error_re: re.Pattern[bytes]) -> int:
+    search = error_re.search
+    return sum(1 for ln in lines if search(ln))
 
 
 def _count(lines: list[bytes], log: Path, examples: list[str]) -> int:

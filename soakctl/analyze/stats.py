@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from soakctl.contracts import SeriesStats
+
 PERCENTILES = (50, 90, 95, 99)
 
 
-def series_stats(values: np.ndarray) -> dict[str, float] | None:
+def series_stats(values: np.ndarray) -> SeriesStats | None:
     """``{"min","max","avg","p50","p90","p95","p99","last"}`` over finite values, or None."""
     ok = np.isfinite(values)
     finite = values if ok.all() else values[ok]  # no copy of a complete column
     if finite.size == 0:
         return None
-    pct = np.percentile(finite, PERCENTILES)
-    out = {
-        "min": float(finite.min()), "max": float(finite.max()), "avg": float(finite.mean()),
-    }
-    out.update({f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)})
-    out["last"] = float(finite[-1])
-    return out
+    p50, p90, p95, p99 = (float(v) for v in np.percentile(finite, PERCENTILES))
+    return SeriesStats(
+        min=float(finite.min()), max=float(finite.max()), avg=float(finite.mean()),
+        p50=p50, p90=p90, p95=p95, p99=p99, last=float(finite[-1]),
+    )
 
 
 def last_value(values: np.ndarray) -> float | None:

@@ -1,4 +1,7 @@
-"""``soakctl analyze``: samples -> verdict, leak analysis and report (SPEC §3, §5, §6).
+"""``soakctl analyze``: samples -> verdict, leak analysis and report.
+
+Contract: docs/cli.md §3 (command), docs/run-files.md §5 (analysis.json), docs/cli.md §6
+(criteria).
 
 Thin: parse flags, call :func:`soakctl.analyze.analyze_path`, render, exit 0 pass / 1 fail.
 Bad input raises ``InputError`` and the CLI edge prints one line and exits 2. The analysis

@@ -11,13 +11,31 @@ import sys
 import time
 from typing import Any
 
+from soakctl.contracts import Event, Sample
 from soakctl.units import format_bytes, format_duration
 
-NOTABLE = {"exit", "restart", "give_up", "kill", "disk_low", "disk_critical", "service_exit",
-           "sample_error", "stop", "ready", "check"}
+
+def num(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+NOTABLE = {Event.EXIT, Event.RESTART, Event.GIVE_UP, Event.KILL, Event.DISK_LOW,
+           Event.DISK_CRITICAL, Event.SERVICE_EXIT, Event.SAMPLE_ERROR, Event.STOP, Event.READY,
+           Event.CHECK, Event.LIVENESS_FAILED, Event.UNHEALTHY, Event.ABORT,
+           Event.LEAK_SUSPECTED, Event.DIAGNOSE}
 
 
-def _status(sample: dict[str, Any], duration_s: float) -> str:
+def leak_text(estimate: dict[str, Any]) -> str:
+    """``leak? 12.3 MiB/h (CI 10.1 to 14.6) leak``: the live estimate in one phrase."""
+    slope = estimate.get("slope_mib_per_hour")
+    status = str(estimate.get("status", "")).replace("_", " ")
+    if slope is None:
+        return f"leak? {status} (not enough data yet)"
+    lo, hi = estimate.get("ci_mib_per_hour") or (None, None)
+    band = f" (CI {num(lo)} to {num(hi)})" if lo is not None and hi is not None else ""
+    return f"leak? {num(slope)} MiB/h{band} {status}"
+
+
+def _status(sample: Sample, duration_s: float) -> str:
     return (
         f"{format_duration(sample.get('elapsed_s', 0))}/{format_duration(duration_s)} "
         f"rss={format_bytes(sample.get('rss_bytes', 0))} cpu={sample.get('cpu_percent', 0):.1f}% "
@@ -38,6 +56,8 @@ class PlainObserver:
         self.stream = stream or sys.stdout
         self._duration_s = 0.0
         self._last_print = -1e18
+        self._leak = ""
+        self._leak_status: Any = None
 
     def _line(self, text: str) -> None:
         self.stream.write(text + "\n")
@@ -51,11 +71,20 @@ class PlainObserver:
             f"{format_duration(info['duration_s'])}, sampling every {info['interval_s']:g}s"
         )
 
-    def on_sample(self, sample: dict[str, Any]) -> None:
+    def on_sample(self, sample: Sample) -> None:
         now = time.monotonic()
         if now - self._last_print >= self.every_s:
             self._last_print = now
-            self._line(_status(sample, self._duration_s))
+            status = _status(sample, self._duration_s)
+            if self._leak:
+                status += f" {self._leak}"
+            self._line(status)
+
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
+        text = leak_text(estimate)
+        if estimate.get("status") != self._leak_status:
+            self._line(f"leak estimate: {text}")  # a change of status is news
+        self._leak, self._leak_status = text, estimate.get("status")
 
     def on_event(self, event: dict[str, Any]) -> None:
         if event["event"] in NOTABLE:
@@ -87,6 +116,7 @@ class RichObserver:
         self._duration_s = 0.0
         self._last_event = ""
         self._status = ""
+        self._leak = ""
 
     def on_start(self, info: dict[str, Any]) -> None:
         self._duration_s = info["duration_s"]
@@ -99,13 +129,20 @@ class RichObserver:
         self._task = self.progress.add_task(
             "soak", total=max(info["duration_s"], 1e-9), elapsed="", status="starting")
 
-    def on_sample(self, sample: dict[str, Any]) -> None:
+    def on_sample(self, sample: Sample) -> None:
         self._status = (
             f"RSS {format_bytes(sample.get('rss_bytes', 0))}  "
             f"CPU {sample.get('cpu_percent', 0):.0f}%  procs {sample.get('num_procs', 0)}  "
             f"restarts {sample.get('restarts', 0)}"
         )
+        if self._leak:
+            self._status += f"  {self._leak}"
         self._update(sample.get("elapsed_s", 0.0))
+
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
+        colour = {"leak": "red", "no_leak": "green"}.get(str(estimate.get("status")), "yellow")
+        self._leak = f"[{colour}]{leak_text(estimate)}[/]"
+        self._update()
 
     def _update(self, elapsed: float | None = None) -> None:
         if self._task is None:

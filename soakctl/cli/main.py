@@ -24,6 +24,7 @@ from soakctl.cli import (
     run_cmd,
     verify_cmd,
 )
+from soakctl.cli.logsetup import configure_logging
 from soakctl.errors import SoakError, describe_os_error
 
 # Click's exception classes, found through a public Typer name: Typer >= 0.2x vendors Click
@@ -75,6 +76,7 @@ app.add_typer(logs_cmd.app, name="logs")
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the only place soakctl errors become exit codes (typer exits 2 on bad flags)."""
+    configure_logging()
     try:
         code = app(args=argv, prog_name="soakctl", standalone_mode=False)
     except ClickException as exc:  # a bad flag or argument value: one line, like our errors

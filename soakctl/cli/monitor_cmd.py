@@ -23,7 +23,7 @@ def monitor(
         Path | None, typer.Option("--out", "-o", help="JSONL file (default monitor-PID.jsonl).")
     ] = None,
 ) -> None:
-    """Attach to a running process and sample its whole tree to JSONL (SPEC §4 schema).
+    """Attach to a running process and sample its whole tree to JSONL (docs/run-files.md §4 schema).
 
     Sampling stops when the process exits, the duration ends, or on Ctrl-C. The file can be
     judged with `soakctl analyze FILE`. Example: soakctl monitor --pid 4242 --duration 1h

@@ -64,6 +64,14 @@ def run(
     no_analyze: Annotated[
         bool, typer.Option("--no-analyze", help="Skip the analysis at the end.")
     ] = False,
+    abort_on_fail: Annotated[
+        bool, typer.Option(
+            "--abort-on-fail",
+            help="Stop early, exit 1, once the verdict can no longer pass: a leak confirmed at "
+                 "99 % twice in a row, or a criterion that cannot recover (zombies.max, "
+                 "restarts, ...). Checked after 10m, every 2m (profile abort_on_fail: to tune).",
+        ),
+    ] = False,
     seed: Annotated[int | None, typer.Option("--seed", hidden=True)] = None,
 ) -> None:
     from soakctl.profile import DEFAULT_PROFILE, Profile, load_profile
@@ -91,6 +99,12 @@ def run(
         profile_path = str(find_profile(name))
         prof = load_profile(name)
 
+    from soakctl.contracts import ExitReason
+
+    if abort_on_fail and prof.abort_on_fail is None:
+        from soakctl.profile import AbortOnFail
+
+        prof = prof.model_copy(update={"abort_on_fail": AbortOnFail()})
     from soakctl.runner import RunOptions, SoakRun, stop_on_signals
 
     options = RunOptions(
@@ -98,17 +112,19 @@ def run(
         duration_s=duration_s, interval_s=interval_s, seed=seed,
     )
     from soakctl.cli.live import PlainObserver, RichObserver
+    from soakctl.cli.logsetup import RunLogFile
 
-    observer = RichObserver() if interactive() else PlainObserver()
+    observer = RunLogFile(RichObserver() if interactive() else PlainObserver())
     soak = SoakRun(options, observer=observer)
     with stop_on_signals(soak):
         result = soak.execute()
 
-    if result.exit_reason == "write_failed":
+    if result.exit_reason == ExitReason.WRITE_FAILED:
         warn(f"{result.error}: the run stopped early; what it wrote before stays valid")
     if no_analyze:
-        failed = result.exit_reason in ("target_exited", "gave_up", "disk_critical",
-                                        "write_failed")
+        failed = result.exit_reason in (ExitReason.TARGET_EXITED, ExitReason.GAVE_UP,
+                                        ExitReason.DISK_CRITICAL, ExitReason.WRITE_FAILED,
+                                        ExitReason.ABORTED)
         raise typer.Exit(1 if failed else 0)
     try:
         from soakctl.analyze import analyze_path
@@ -119,14 +135,14 @@ def run(
         analysis = analyze_path(result.run_dir, criteria=list(prof.criteria), warn=warn)
     except SoakError as exc:  # the run happened: a verdict that cannot be written is a fail
         typer.echo("verdict: FAIL")
-        if result.exit_reason != "write_failed":  # already said, in one line
+        if result.exit_reason != ExitReason.WRITE_FAILED:  # already said, in one line
             warn(f"analysis failed: {exc}")
         raise typer.Exit(1) from None
     typer.echo(f"verdict: {analysis.verdict.upper()}")
     for reason in analysis.to_dict().get("reasons", []):
         typer.echo(f"  - {reason}")
     typer.echo(f"report: {result.run_dir / 'report.html'}")
-    raise typer.Exit(analysis.exit_code)
+    raise typer.Exit(1 if result.exit_reason == "aborted" else analysis.exit_code)
 
 
 run.__doc__ = RUN_HELP

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from soakctl.analyze.leak import RULE
+from soakctl.report.diagnosis import render_diagnosis_html
 from soakctl.report.series import envelope
 from soakctl.report.svg import PALETTE, TimeChart
 from soakctl.units import format_duration
@@ -69,7 +70,7 @@ def _num(v: Any, digits: int = 4) -> str:
 def render_html(analysis: Analysis) -> str:
     data = analysis.to_dict()
     body = [_header(data), _abort_banner(analysis), _charts(analysis), _criteria(data),
-            _leaks(data), _stats(data)]
+            _leaks(data), render_diagnosis_html(data), _stats(data)]
     if "baseline" in data:
         body.append(_baseline(data["baseline"]))
     body.append(_meta(analysis, data))

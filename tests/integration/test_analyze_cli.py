@@ -13,17 +13,26 @@ T0 = 1_780_000_000.0
 
 
 def _samples(path: Path, leak_mib_per_h: float = 0.0, n: int = 1800, tail: bytes = b"") -> Path:
-    lines = [orjson.dumps({"ts": T0 + 2 * i, "rss_bytes": int(100 * MIB + leak_mib_per_h * MIB
-                                                              * 2 * i / 3600 + (i % 7) * 50_000)})
-             for i in range(n)]
+    lines = [
+        orjson.dumps(
+            {
+                "ts": T0 + 2 * i,
+                "rss_bytes": int(
+                    100 * MIB + leak_mib_per_h * MIB * 2 * i / 3600 + (i % 7) * 50_000
+                ),
+            }
+        )
+        for i in range(n)
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\n".join(lines) + b"\n" + tail)
     return path
 
 
 def _run(soakctl_bin: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([soakctl_bin, "analyze", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [soakctl_bin, "analyze", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_json_prints_only_the_analysis_and_exit_zero_on_pass(
@@ -57,14 +66,32 @@ def test_criteria_repeatable_threshold_and_baseline(
 ) -> None:
     old = _samples(tmp_path / "old" / "resources.jsonl")
     new = _samples(tmp_path / "new" / "resources.jsonl", leak_mib_per_h=30)
-    proc = _run(soakctl_bin, clean_env, str(new), "--json", "--leak-threshold", "100",
-                "--criteria", "rss_bytes.max < 1e12", "--criteria", "samples >= 1800")
+    proc = _run(
+        soakctl_bin,
+        clean_env,
+        str(new),
+        "--json",
+        "--leak-threshold",
+        "100",
+        "--criteria",
+        "rss_bytes.max < 1e12",
+        "--criteria",
+        "samples >= 1800",
+    )
     assert proc.returncode == 0, proc.stdout
     data = orjson.loads(proc.stdout)
     assert data["leak"]["threshold_mib_per_hour"] == 100
     assert {"rss_bytes.max < 1e12", "samples >= 1800"} <= {c["expr"] for c in data["criteria"]}
-    proc = _run(soakctl_bin, clean_env, str(new), "--json", "--leak-threshold", "100",
-                "--baseline", str(old.parent))
+    proc = _run(
+        soakctl_bin,
+        clean_env,
+        str(new),
+        "--json",
+        "--leak-threshold",
+        "100",
+        "--baseline",
+        str(old.parent),
+    )
     assert proc.returncode == 1
     assert orjson.loads(proc.stdout)["baseline"]["ok"] is False
 
@@ -122,8 +149,12 @@ def test_bad_input_exits_two_with_one_line(
 
 @pytest.mark.parametrize(
     "args",
-    [["--criteria", "cpu_percent.mean < 3"], ["--criteria", "nonsense"],
-     ["--criteria", "bogus < 1"], ["--leak-threshold", "-1"]],
+    [
+        ["--criteria", "cpu_percent.mean < 3"],
+        ["--criteria", "nonsense"],
+        ["--criteria", "bogus < 1"],
+        ["--leak-threshold", "-1"],
+    ],
 )
 def test_bad_flags_exit_two(
     tmp_path: Path, soakctl_bin: str, clean_env: dict[str, str], args: list[str]
@@ -139,8 +170,10 @@ def test_unsorted_samples_are_sorted_with_a_warning(
     tmp_path: Path, soakctl_bin: str, clean_env: dict[str, str]
 ) -> None:
     path = tmp_path / "resources.jsonl"
-    path.write_bytes(b'{"ts": 3, "rss_bytes": 3}\n{"ts": 1, "rss_bytes": 1}\n'
-                     b'{"ts": 2, "rss_bytes": 2}\n{"ts": 2, "rss_bytes": 9}\n')
+    path.write_bytes(
+        b'{"ts": 3, "rss_bytes": 3}\n{"ts": 1, "rss_bytes": 1}\n'
+        b'{"ts": 2, "rss_bytes": 2}\n{"ts": 2, "rss_bytes": 9}\n'
+    )
     proc = _run(soakctl_bin, clean_env, str(path), "--json")
     assert proc.returncode == 0, proc.stderr
     assert "sorted by ts" in proc.stderr and "duplicate ts" in proc.stderr
@@ -155,8 +188,10 @@ def test_directory_without_samples_exits_two(
     (tmp_path / "run.json").write_text("{}")
     proc = _run(soakctl_bin, clean_env, str(tmp_path))
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"soakctl: error: {tmp_path}: no resources.jsonl in this " \
-                                  "directory (no samples)"
+    assert (
+        proc.stderr.strip() == f"soakctl: error: {tmp_path}: no resources.jsonl in this "
+        "directory (no samples)"
+    )
     (tmp_path / "resources.jsonl").write_text("\n")
     proc = _run(soakctl_bin, clean_env, str(tmp_path))
     assert proc.returncode == 2

@@ -33,10 +33,19 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 MIB = 1 << 20
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
-         "--window-size=1280,2000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-port=0",
+    "--remote-debugging-address=127.0.0.1",
+    "--window-size=1280,2000",
+]
 
 
 def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
@@ -45,8 +54,8 @@ def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
     pos, idat = 8, []
     width = height = bpp = 0
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if kind == b"IHDR":
             width, height, depth, color = struct.unpack(">IIBB", body[:10])
@@ -60,7 +69,7 @@ def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
     rows = []
     for y in range(height):
         kind = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         _unfilter(kind, line, prior, bpp)
         rows.append(bytes(line))
         prior = line
@@ -97,9 +106,12 @@ class Chromium:
         assert CHROMIUM is not None
         self.profile = profile
         self.log = (profile.parent / "chromium.log").open("wb")
-        self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}",
-                                      "about:blank"], stdout=self.log, stderr=self.log,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,
+        )
 
     def ws_url(self, timeout_s: float = 60.0) -> str:
         port_file = self.profile / "DevToolsActivePort"
@@ -141,8 +153,7 @@ async def load_page(ws_url: str, url: str) -> tuple[list[str], bytes]:
                     details = params["exceptionDetails"]
                     text = details.get("exception", {}).get("description") or details["text"]
                     errors.append(f"exception: {text[:300]}")
-                elif method == "Runtime.consoleAPICalled" and params["type"] in ("error",
-                                                                                 "assert"):
+                elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
                     errors.append(f"console.{params['type']}: {json.dumps(params['args'])[:300]}")
                 elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
                     errors.append(params["entry"]["text"][:300])
@@ -164,19 +175,30 @@ async def load_page(ws_url: str, url: str) -> tuple[list[str], bytes]:
         task = asyncio.create_task(reader())
         try:
             target = await call("Target.createTarget", url="about:blank")
-            session = (await call("Target.attachToTarget", targetId=target["targetId"],
-                                  flatten=True))["sessionId"]
+            session = (
+                await call("Target.attachToTarget", targetId=target["targetId"], flatten=True)
+            )["sessionId"]
             for domain in ("Runtime", "Log", "Page"):
                 await call(f"{domain}.enable", session)
-            await call("Emulation.setDeviceMetricsOverride", session, width=1280, height=2000,
-                       deviceScaleFactor=1, mobile=False)
+            await call(
+                "Emulation.setDeviceMetricsOverride",
+                session,
+                width=1280,
+                height=2000,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
             loaded.clear()
             await call("Page.navigate", session, url=url)
             await asyncio.wait_for(loaded.wait(), 60)
             deadline = time.monotonic() + 60
             while True:  # the load event of about:blank may arrive late: wait for *our* page
-                state = await call("Runtime.evaluate", session, returnByValue=True,
-                                   expression="[location.href, document.readyState]")
+                state = await call(
+                    "Runtime.evaluate",
+                    session,
+                    returnByValue=True,
+                    expression="[location.href, document.readyState]",
+                )
                 if state["result"]["value"] == [url, "complete"]:
                     break
                 assert time.monotonic() < deadline, state
@@ -191,7 +213,7 @@ async def load_page(ws_url: str, url: str) -> tuple[list[str], bytes]:
 def _colours(png: bytes) -> tuple[int, int, int]:
     width, height, rows = decode_png(png)
     bpp = len(rows[0]) // width
-    colours = {row[i:i + 3] for row in rows[::2] for i in range(0, len(row), bpp * 2)}
+    colours = {row[i : i + 3] for row in rows[::2] for i in range(0, len(row), bpp * 2)}
     return width, height, len(colours)
 
 
@@ -215,21 +237,35 @@ def _trace(path: Path) -> Path:
     el = np.arange(0.0, 7200.0)
     restarts = (el >= 5000).astype(int)
     since = np.where(el >= 5000, el - 5000, el)
-    rss = (150 * MIB + 120 * MIB * (1 - np.exp(-since / 300)) + 40 * MIB * (since % 240) / 240
-           + 30 * MIB * since / 3600 + gen.normal(0, MIB, el.size))
+    rss = (
+        150 * MIB
+        + 120 * MIB * (1 - np.exp(-since / 300))
+        + 40 * MIB * (since % 240) / 240
+        + 30 * MIB * since / 3600
+        + gen.normal(0, MIB, el.size)
+    )
     with path.open("wb") as fh:
         for i in range(el.size):
-            fh.write(orjson.dumps({
-                "ts": 1_780_000_000.0 + float(el[i]), "rss_bytes": int(rss[i]),
-                "cpu_percent": float(abs(20 + gen.normal(0, 5))), "num_threads": 9,
-                "num_fds": 30 + int(since[i] // 300), "num_procs": 2, "zombies": 0,
-                "restarts": int(restarts[i]), "metrics": {"mmbot_open_orders": int(i % 5)},
-            }) + b"\n")
+            fh.write(
+                orjson.dumps(
+                    {
+                        "ts": 1_780_000_000.0 + float(el[i]),
+                        "rss_bytes": int(rss[i]),
+                        "cpu_percent": float(abs(20 + gen.normal(0, 5))),
+                        "num_threads": 9,
+                        "num_fds": 30 + int(since[i] // 300),
+                        "num_procs": 2,
+                        "zombies": 0,
+                        "restarts": int(restarts[i]),
+                        "metrics": {"mmbot_open_orders": int(i % 5)},
+                    }
+                )
+                + b"\n"
+            )
     return path
 
 
-def test_report_renders_without_errors_and_draws_charts(tmp_path: Path, browser: Chromium
-                                                        ) -> None:
+def test_report_renders_without_errors_and_draws_charts(tmp_path: Path, browser: Chromium) -> None:
     samples = _trace(tmp_path / "resources.jsonl")
     result = analyze_path(samples)
     assert result.leak.status == "leak"
@@ -245,8 +281,10 @@ def test_report_renders_without_errors_and_draws_charts(tmp_path: Path, browser:
 
 def test_harness_sees_console_errors(tmp_path: Path, browser: Chromium) -> None:
     page = tmp_path / "bad.html"
-    page.write_text("<!DOCTYPE html><html><body><p>x</p><script>console.error('bad');"
-                    "throw new Error('boom')</script></body></html>")
+    page.write_text(
+        "<!DOCTYPE html><html><body><p>x</p><script>console.error('bad');"
+        "throw new Error('boom')</script></body></html>"
+    )
     errors, png = asyncio.run(load_page(browser.ws_url(), page.as_uri()))
     assert any("boom" in e for e in errors)
     assert any("bad" in e for e in errors)

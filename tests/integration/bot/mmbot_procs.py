@@ -26,6 +26,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.sim import harness
+
 START_TIMEOUT_S = 30.0
 
 
@@ -176,31 +178,23 @@ def sim_factory(
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(*extra: str, creds_dir: Path | None = None) -> Sim:
-        n = len(procs)
-        ready = tmp_path / f"sim{n}.json"
-        creds = creds_dir or tmp_path / "creds"
-        log = tmp_path / f"sim{n}.log"
-        argv = [
-            mmbot_bin,
-            "sim",
-            "--port",
-            "0",
-            "--ready-file",
-            str(ready),
-            "--credentials-dir",
-            str(creds),
-            "--seed",
-            "7",
-            *extra,
-        ]
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=clean_env)
-        procs.append(proc)
-        wait_for(lambda: ready.exists() or proc.poll() is not None, START_TIMEOUT_S, "sim ready")
-        if proc.poll() is not None:
-            pytest.fail(f"mmbot sim exited {proc.returncode}: {log.read_text()[-2000:]}")
-        urls = wait_for(lambda: _read_json(ready), 5, "sim ready file content")
-        return Sim(proc, urls, creds, log)
+        try:
+            sim = harness.start_sim(
+                tmp_path,
+                "--seed",
+                "7",
+                *extra,
+                name=f"sim{len(procs)}",
+                credentials_dir=creds_dir,
+                env=clean_env,
+                mmbot=mmbot_bin,
+                timeout_s=START_TIMEOUT_S,
+            )
+        except harness.SimStartError as exc:
+            pytest.fail(str(exc))
+        procs.append(sim.proc)
+        assert sim.log is not None
+        return Sim(sim.proc, dict(sim.urls), sim.credentials_dir, sim.log)
 
     yield start
     for proc in procs:
@@ -208,10 +202,10 @@ def sim_factory(
 
 
 async def _venue_position(sim: Sim, symbol: str) -> float:
+    from bot.common.secrets import load_credentials_dir
     from bot.config import HttpConfig
-    from bot.connectors.rest import BybitRest
     from bot.metrics import BotMetrics
-    from bot.secrets import load_credentials_dir
+    from bot.venues.bybit.http import BybitRest
 
     creds = load_credentials_dir(sim.creds_dir)
     async with BybitRest(sim.rest_url, creds, HttpConfig(), BotMetrics()) as rest:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.signing import sign_rest
+from bot.bybit_v5.signing import rest_headers
+from bot.sim import harness
 from tests.conftest import script
 
 READY_TIMEOUT_S = 30.0
@@ -36,13 +37,7 @@ class Sim:
         headers = {"Content-Type": "application/json"}
         if signed:
             key, secret = self.credentials()
-            ts = str(int(time.time() * 1000))
-            headers |= {
-                "X-BAPI-API-KEY": key,
-                "X-BAPI-TIMESTAMP": ts,
-                "X-BAPI-RECV-WINDOW": "5000",
-                "X-BAPI-SIGN": sign_rest(secret, ts, key, 5000, raw),
-            }
+            headers |= rest_headers(key, secret, int(time.time() * 1000), 5000, raw)
         request = urllib.request.Request(
             f"{self.rest_url}{path}", data=raw.encode(), headers=headers, method="POST"
         )
@@ -58,50 +53,14 @@ class Sim:
 
 
 def start_sim(workdir: Path) -> tuple[subprocess.Popen[bytes], Sim]:
-    ready = workdir / "sim.json"
-    creds = workdir / "creds"
-    log = (workdir / "sim.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            script("mmbot"),
-            "sim",
-            "--port",
-            "0",
-            "--ready-file",
-            str(ready),
-            "--credentials-dir",
-            str(creds),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
+    sim = harness.start_sim(workdir, mmbot=script("mmbot"), timeout_s=READY_TIMEOUT_S)
+    urls = sim.urls
+    return sim.proc, Sim(
+        urls["rest_url"], urls["ws_public_url"], urls["ws_private_url"], sim.credentials_dir
     )
-    log.close()
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(
-                f"mmbot sim exited {proc.returncode}: {(workdir / 'sim.log').read_text()}"
-            )
-        try:
-            info = json.loads(ready.read_text())
-            break
-        except (OSError, ValueError):
-            time.sleep(0.05)
-    else:
-        stop(proc)
-        raise RuntimeError("mmbot sim did not write its ready file in time")
-    return proc, Sim(info["rest_url"], info["ws_public_url"], info["ws_private_url"], creds)
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+stop = harness.stop_process
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,20 @@ audit:
       expires: {expires}
 """)
     return subprocess.run(
-        [SOAKCTL, "audit", "--json", "--input", str(FIXTURES / "fixable.json"),
-         "--profile", str(profile)],
-        capture_output=True, text=True, timeout=60, env=dict(os.environ, CI="true"), check=False,
+        [
+            SOAKCTL,
+            "audit",
+            "--json",
+            "--input",
+            str(FIXTURES / "fixable.json"),
+            "--profile",
+            str(profile),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, CI="true"),
+        check=False,
         cwd=tmp_path,
     )
 

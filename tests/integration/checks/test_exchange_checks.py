@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.sim.harness import limit_order
 from checks.account_clean import AccountCleanCheck
 from checks.base import Status
 from checks.clock_skew import ClockSkewCheck
@@ -72,15 +73,7 @@ def test_account_fails_with_an_open_order(ctx: CheckContext, clean_sim: Sim) -> 
     price = (bid * Decimal("0.98")).quantize(Decimal("0.1"))
     placed = clean_sim.post(
         "/v5/order/create",
-        {
-            "category": "linear",
-            "symbol": "BTCUSDT",
-            "side": "Buy",
-            "orderType": "Limit",
-            "qty": "0.001",
-            "price": str(price),
-            "timeInForce": "PostOnly",
-        },
+        limit_order(str(price)),
     )
     assert placed["retCode"] == 0, placed
     outcome = AccountCleanCheck().run(ctx)

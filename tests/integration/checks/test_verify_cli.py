@@ -235,5 +235,5 @@ def test_audit_cli_unreachable_fixtures_and_bad_ignore_file(
     proc = audit("--input", str(FIXTURES / "fixable.json"), "--ignore-file", str(bad))
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"soakctl: error: {bad}: ignore.0.reason: Field required"
+        f"soakctl: error: {bad}: ignore.0.reason: required key is missing (and 1 more problem)"
     ]

@@ -17,10 +17,13 @@ from typing import Any
 import requests
 from aiohttp import web
 
-from bot.signing import sign_rest
+from bot.bybit_v5.signing import rest_headers
 from bot.sim.config import SimConfig
 from bot.sim.faults import FaultState
+from bot.sim.harness import limit_order
 from bot.sim.server import PARSER_LIMITS, SIM_KEY, Simulator, build_app
+
+__all__ = ["API_KEY", "API_SECRET", "RemoteSim", "SimThread", "limit_order", "signed", "wait_for"]
 
 API_KEY = "testkey0001"
 API_SECRET = "testsecret-0001-abcdef"
@@ -156,14 +159,8 @@ def signed(
         payload = body if body is not None else json.dumps(params or {})
         url = f"{server.rest_url}{path}"
         data = payload.encode()
-    headers = {
-        "X-BAPI-API-KEY": key,
-        "X-BAPI-TIMESTAMP": ts,
-        "X-BAPI-RECV-WINDOW": recv_window,
-        "X-BAPI-SIGN": sign_rest(secret, ts, key, recv_window, payload),
-        "X-BAPI-SIGN-TYPE": "2",
-        "Content-Type": "application/json",
-    }
+    headers = rest_headers(key, secret, ts, recv_window, payload)
+    headers["Content-Type"] = "application/json"
     return requests.request(method, url, data=data, headers=headers, timeout=timeout_s)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from simtools import SimThread, signed
+from simtools import SimThread, limit_order, signed
 from wsclient import LocalBook, RawWs, run
 
 BOOK = "orderbook.50.BTCUSDT"
@@ -186,15 +186,7 @@ def test_latency_distribution(sim: SimThread) -> None:
 
 def test_ghost_order_is_accepted_but_never_answered(sim: SimThread) -> None:
     sim.set_faults({"ghost_order_rate": 1.0})
-    params = {
-        "category": "linear",
-        "symbol": "BTCUSDT",
-        "side": "Buy",
-        "orderType": "Limit",
-        "qty": "0.001",
-        "price": "50000",
-        "orderLinkId": "ghost-1",
-    }
+    params = limit_order("50000", time_in_force="GTC", orderLinkId="ghost-1")
     with pytest.raises(requests.exceptions.RequestException):
         signed(sim, "POST", "/v5/order/create", params, timeout_s=0.3)
     sim.set_faults({})

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from simtools import API_KEY, API_SECRET, SimThread, signed, wait_for
 from wsclient import run
 
-from bot.signing import sign_ws_auth
+from bot.bybit_v5.signing import sign_ws_auth
 from bot.sim.config import SimConfig
 
 pytestmark = pytest.mark.slow

@@ -1,5 +1,6 @@
-"""The official SDK, pybit, unmodified except for its endpoint and WS URL templates (bybit-v5.md
-§1), trades against the simulator: orders, positions, wallet, executions and both streams."""
+"""The official SDK, pybit, unmodified except for its endpoint and WS URL templates
+(docs/bybit-v5.md §1), trades against the simulator: orders, positions, wallet, executions and
+both streams."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 # pybit records a subscription's req_id only after sending it; an ack arriving first kills
-# its socket (bybit-v5.md §1). Real networks hide that; on a loaded CI machine a few ms of
+# its socket (docs/bybit-v5.md §1). Real networks hide that; on a loaded CI machine a few ms of
 # modelled latency may not, so these tests model a modest real-world 30 ms.
 PYBIT_WS_LATENCY_MS = 30.0
 

@@ -9,17 +9,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from simtools import API_KEY, SimThread, signed
+from simtools import API_KEY, SimThread, limit_order, signed
 
-ORDER = {
-    "category": "linear",
-    "symbol": "BTCUSDT",
-    "side": "Buy",
-    "orderType": "Limit",
-    "qty": "0.001",
-    "price": "50000",
-    "timeInForce": "PostOnly",
-}
+ORDER = limit_order("50000")
 
 
 def body(reply: requests.Response) -> dict[str, Any]:

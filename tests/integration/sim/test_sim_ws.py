@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from simtools import API_KEY, API_SECRET, SimThread, signed, wait_for
+from simtools import API_KEY, API_SECRET, SimThread, limit_order, signed, wait_for
 from wsclient import LocalBook, RawWs, run
 
 
@@ -210,15 +210,7 @@ def test_dcp_cancels_orders_when_the_dcp_socket_is_gone(sim: SimThread) -> None:
                 sim,
                 "POST",
                 "/v5/order/create",
-                {
-                    "category": "linear",
-                    "symbol": "BTCUSDT",
-                    "side": "Buy",
-                    "orderType": "Limit",
-                    "qty": "0.001",
-                    "price": "50000",
-                    "timeInForce": "PostOnly",
-                },
+                limit_order("50000"),
             ).json()
             return str(placed["result"]["orderId"])
         finally:
@@ -264,15 +256,7 @@ def test_simulated_taker_flow_fills_a_resting_maker_order_with_rebate(sim_factor
                     server,
                     "POST",
                     "/v5/order/create",
-                    {
-                        "category": "linear",
-                        "symbol": "BTCUSDT",
-                        "side": "Buy",
-                        "orderType": "Limit",
-                        "qty": "0.001",
-                        "price": book["b"][0][0],
-                        "timeInForce": "PostOnly",
-                    },
+                    limit_order(book["b"][0][0]),
                 )
                 try:
                     frame = await ws.until(lambda f: f.get("topic") == "execution", 2.0)
@@ -292,16 +276,7 @@ def test_trade_socket_order_entry(sim: SimThread) -> None:
     def header() -> dict[str, str]:
         return {"X-BAPI-TIMESTAMP": str(int(time.time() * 1000)), "X-BAPI-RECV-WINDOW": "5000"}
 
-    order = {
-        "category": "linear",
-        "symbol": "BTCUSDT",
-        "side": "Buy",
-        "orderType": "Limit",
-        "qty": "0.001",
-        "price": "50000",
-        "timeInForce": "PostOnly",
-        "orderLinkId": "wt-1",
-    }
+    order = limit_order("50000", orderLinkId="wt-1")
 
     async def scenario() -> None:
         ws = await RawWs.connect(sim.ws_url("/v5/trade"))

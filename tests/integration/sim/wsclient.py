@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.signing import sign_ws_auth
+from bot.bybit_v5.signing import sign_ws_auth
 
 
 class RawWs:
@@ -66,7 +66,7 @@ class RawWs:
 
 
 class LocalBook:
-    """Applies snapshot/delta frames exactly as bybit-v5.md §7 says, strictly."""
+    """Applies snapshot/delta frames exactly as docs/bybit-v5.md §7 says, strictly."""
 
     def __init__(self) -> None:
         self.bids: dict[str, str] = {}

@@ -31,10 +31,19 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def run_cli(args: list[str], *, timeout: float = 120, cwd: Path | None = None
-            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([soakctl(), *args], capture_output=True, text=True, timeout=timeout,
-                          env=cli_env(), cwd=cwd, stdin=subprocess.DEVNULL, check=False)
+def run_cli(
+    args: list[str], *, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [soakctl(), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_env(),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 def run_dir_of(proc: subprocess.CompletedProcess[str]) -> Path:
@@ -86,9 +95,14 @@ def spawn_cli(args: list[str]) -> Iterator[tuple[subprocess.Popen[str], Path]]:
 
     Always killed and its pipe closed on the way out.
     """
-    proc = subprocess.Popen([soakctl(), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=cli_env(), text=True,
-                            stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [soakctl(), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=cli_env(),
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         assert proc.stdout is not None
         run_dir = Path(proc.stdout.readline().strip())

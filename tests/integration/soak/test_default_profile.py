@@ -10,8 +10,9 @@ from tests.integration.soak.conftest import events, read_jsonl, run_cli, run_dir
 
 
 def test_default_bot_sim_profile_runs_from_any_directory(tmp_path: Path) -> None:
-    proc = run_cli(["run", "--duration", "40s", "--out", str(tmp_path / "out")], cwd=tmp_path,
-                   timeout=240)
+    proc = run_cli(
+        ["run", "--duration", "40s", "--out", str(tmp_path / "out")], cwd=tmp_path, timeout=240
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     run_dir = run_dir_of(proc)
     run = json.loads((run_dir / "run.json").read_text())

@@ -28,9 +28,14 @@ def test_guard_kills_watched_pids_and_spares_dropped_ones() -> None:
     try:
         reader = default_reader()
         starts = {p.pid: int(reader.read(p.pid).start) for p in (watched, dropped)}  # type: ignore[union-attr]
-        _guard([f"pid {watched.pid} {starts[watched.pid]}",
-                f"pid {dropped.pid} {starts[dropped.pid]}", f"drop {dropped.pid}",
-                f"pg {group.pid}"])
+        _guard(
+            [
+                f"pid {watched.pid} {starts[watched.pid]}",
+                f"pid {dropped.pid} {starts[dropped.pid]}",
+                f"drop {dropped.pid}",
+                f"pg {group.pid}",
+            ]
+        )
         watched.wait(timeout=10)
         group.wait(timeout=10)
         assert watched.returncode == -9 and group.returncode == -9

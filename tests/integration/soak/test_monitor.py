@@ -2,33 +2,53 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.integration.soak.conftest import read_jsonl, run_cli
+from tests.integration.soak.conftest import (
+    cli_env,
+    read_jsonl,
+    run_cli,
+    soakctl,
+    wait_for,
+)
 
 pytestmark = pytest.mark.linux_only("targets are bash pipelines of sleep")
 
 
 def test_monitor_samples_a_foreign_tree_until_it_exits(tmp_path: Path) -> None:
+    # The tree lives until the test has seen enough samples, however slowly soakctl starts:
+    # bash with three sleeps; bash waits for the third, which the test ends.
+    last = tmp_path / "last.pid"
     tree = subprocess.Popen(
-        ["bash", "-c", "sleep 30 & sleep 30 & sleep 3; exit 0"], start_new_session=True)
+        ["bash", "-c", f"sleep 60 & sleep 60 & sleep 120 & echo $! > {last}; wait $!; exit 0"],
+        start_new_session=True)
     out = tmp_path / "mon.jsonl"
+    monitor = subprocess.Popen(
+        [soakctl(), "monitor", "--pid", str(tree.pid), "--interval", "0.2s", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
+        stdin=subprocess.DEVNULL)
     try:
-        proc = run_cli(["monitor", "--pid", str(tree.pid), "--interval", "0.2s", "--out", str(out)],
-                       timeout=60)
+        wait_for(lambda: out.exists() and len(read_jsonl(out)) >= 5, 60, "five samples")
+        os.kill(int(last.read_text()), signal.SIGTERM)
+        stdout, stderr = monitor.communicate(timeout=60)
     finally:
+        if monitor.poll() is None:
+            monitor.kill()
+            monitor.communicate(timeout=10)
         tree.kill()
         tree.wait(timeout=10)
         subprocess.run(["pkill", "-9", "-s", str(tree.pid)], check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert "stopped: exited" in proc.stdout
+    assert monitor.returncode == 0, stderr
+    assert "stopped: exited" in stdout
     samples = read_jsonl(out)
     assert len(samples) >= 5
-    assert max(s["num_procs"] for s in samples) == 4  # bash + 2 background sleeps + sleep 3
+    assert max(s["num_procs"] for s in samples) == 4  # bash + 3 background sleeps
     assert all(s["pid"] == tree.pid for s in samples)
 
 
@@ -40,8 +60,20 @@ def test_monitor_of_missing_pid_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_monitor_duration_bounds_the_run(tmp_path: Path) -> None:
     out = tmp_path / "self.jsonl"
-    proc = run_cli(["monitor", "--pid", str(_parent_pid()), "--interval", "0.1s",
-                    "--duration", "1s", "--out", str(out)], timeout=60)
+    proc = run_cli(
+        [
+            "monitor",
+            "--pid",
+            str(_parent_pid()),
+            "--interval",
+            "0.1s",
+            "--duration",
+            "1s",
+            "--out",
+            str(out),
+        ],
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "duration_reached" in proc.stdout
     assert 8 <= len(read_jsonl(out)) <= 12

@@ -26,8 +26,10 @@ pytestmark = pytest.mark.linux_only("targets are POSIX commands (sleep)")
     [
         ("target: {command: [sleep, '1'], bogus: 1}\n", "target.bogus: unknown key"),
         ("duration: fast\ntarget: {command: [sleep, '1']}\n", "duration: expected a duration"),
-        ("target: {command: [sleep, '1'], backoff: {base: fast}}\n",
-         'target.backoff.base: expected a duration, got "fast"'),
+        (
+            "target: {command: [sleep, '1'], backoff: {base: fast}}\n",
+            'target.backoff.base: expected a duration, got "fast"',
+        ),
         ("name: x\n", "target.command: required key is missing"),
         ("target: {command: [sleep, '1']\n", "invalid YAML"),
         ("- just\n- a list\n", "expected a mapping"),
@@ -55,13 +57,15 @@ def test_bad_flags_exit_2(tmp_path: Path) -> None:
 
 def test_service_ready_file_placeholders_metrics_and_after_checks(tmp_path: Path) -> None:
     marker = tmp_path / "after-ran"
-    profile = write_profile(tmp_path / "p.yaml", f"""
+    profile = write_profile(
+        tmp_path / "p.yaml",
+        f"""
 name: with-services
 duration: 3s
 interval: 0.25s
 services:
   - name: exporter
-    command: [{PY}, {TARGETS / 'ready_service.py'}, "{{run_dir}}/exporter.json"]
+    command: [{PY}, {TARGETS / "ready_service.py"}, "{{run_dir}}/exporter.json"]
     ready: {{file: "{{run_dir}}/exporter.json", timeout: 20s}}
 target:
   command: [{PY}, -c, "import os, time; print(os.environ['EXP_URL'], flush=True); time.sleep(600)"]
@@ -72,7 +76,8 @@ after:
   - [{PY}, -c, "raise SystemExit(4)"]
 criteria:
   - cpu_percent.avg < 90
-""")
+""",
+    )
     proc = run_cli(["run", "--profile", str(profile), "--out", str(tmp_path), "--no-analyze"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run_dir = run_dir_of(proc)
@@ -97,7 +102,9 @@ criteria:
 
 
 def test_service_that_never_becomes_ready_fails_the_start(tmp_path: Path) -> None:
-    profile = write_profile(tmp_path / "p.yaml", """
+    profile = write_profile(
+        tmp_path / "p.yaml",
+        """
 duration: 30s
 services:
   - name: slow
@@ -105,7 +112,8 @@ services:
     ready: {tcp: "127.0.0.1:1", timeout: 1s}
 target:
   command: [sleep, "600"]
-""")
+""",
+    )
     proc = run_cli(["run", "--profile", str(profile), "--out", str(tmp_path), "--no-analyze"])
     assert proc.returncode == 2
     assert "service 'slow' not ready after 1s" in proc.stderr
@@ -115,13 +123,16 @@ target:
 
 def test_disk_low_prunes_rotated_logs_and_critical_stops(tmp_path: Path) -> None:
     chatty = f"[{PY}, {TARGETS / 'chatty.py'}, '200000']"
-    low = write_profile(tmp_path / "low.yaml", f"""
+    low = write_profile(
+        tmp_path / "low.yaml",
+        f"""
 duration: 3s
 interval: 0.2s
 target: {{command: {chatty}, restart: never}}
 logs: {{max_bytes: 100kB, keep: 50}}
 disk: {{min_free: 1000TB, critical_free: 0}}
-""")
+""",
+    )
     proc = run_cli(["run", "--profile", str(low), "--out", str(tmp_path), "--no-analyze"])
     run_dir = run_dir_of(proc)
     disk_low = events(run_dir, "disk_low")
@@ -137,12 +148,15 @@ disk: {{min_free: 1000TB, critical_free: 0}}
     assert left == len(rotated) - pruned - dropped
     assert left <= 50
 
-    critical = write_profile(tmp_path / "critical.yaml", """
+    critical = write_profile(
+        tmp_path / "critical.yaml",
+        """
 duration: 60s
 interval: 0.2s
 target: {command: [sleep, "600"]}
 disk: {min_free: 0, critical_free: 1000TB}
-""")
+""",
+    )
     proc = run_cli(["run", "--profile", str(critical), "--out", str(tmp_path), "--no-analyze"])
     assert proc.returncode == 1
     run = json.loads((run_dir_of(proc) / "run.json").read_text())

@@ -9,13 +9,34 @@ from tests.integration.soak.conftest import PY, run_cli, run_dir_of
 
 
 def test_demo_soak_is_analysed_and_passes(tmp_path: Path) -> None:
-    proc = run_cli(["run", "--duration", "12s", "--interval", "0.5s", "--out", str(tmp_path),
-                    "--", PY, "-m", "soakctl.demo"], timeout=120)
+    proc = run_cli(
+        [
+            "run",
+            "--duration",
+            "12s",
+            "--interval",
+            "0.5s",
+            "--out",
+            str(tmp_path),
+            "--",
+            PY,
+            "-m",
+            "soakctl.demo",
+        ],
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run_dir = run_dir_of(proc)
     assert run_dir.parent == tmp_path
-    for name in ("run.json", "resources.jsonl", "events.jsonl", "analysis.json", "report.html",
-                 "summary.md", "junit.xml"):
+    for name in (
+        "run.json",
+        "resources.jsonl",
+        "events.jsonl",
+        "analysis.json",
+        "report.html",
+        "summary.md",
+        "junit.xml",
+    ):
         assert (run_dir / name).is_file(), name
     analysis = json.loads((run_dir / "analysis.json").read_text())
     assert analysis["verdict"] == "pass"
@@ -26,8 +47,22 @@ def test_demo_soak_is_analysed_and_passes(tmp_path: Path) -> None:
 
 
 def test_unexpected_exit_fails_the_verdict(tmp_path: Path) -> None:
-    proc = run_cli(["run", "--duration", "30s", "--interval", "0.5s", "--out", str(tmp_path),
-                    "--", PY, "-c", "import time; time.sleep(2)"], timeout=120)
+    proc = run_cli(
+        [
+            "run",
+            "--duration",
+            "30s",
+            "--interval",
+            "0.5s",
+            "--out",
+            str(tmp_path),
+            "--",
+            PY,
+            "-c",
+            "import time; time.sleep(2)",
+        ],
+        timeout=120,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     run = json.loads((run_dir_of(proc) / "run.json").read_text())
     assert run["exit_reason"] == "target_exited" and run["unexpected_exit"] is True

@@ -30,8 +30,22 @@ pytestmark = pytest.mark.linux_only("fork(), zombies, process groups, SIGTERM")
 
 def test_tree_with_orphan_and_zombies_is_sampled_reaped_and_gone(tmp_path: Path) -> None:
     pids_file = tmp_path / "pids.json"
-    proc = run_cli(["run", "--duration", "4s", "--interval", "0.25s", "--out", str(tmp_path),
-                    "--no-analyze", "--", PY, str(TARGETS / "tree.py"), str(pids_file)])
+    proc = run_cli(
+        [
+            "run",
+            "--duration",
+            "4s",
+            "--interval",
+            "0.25s",
+            "--out",
+            str(tmp_path),
+            "--no-analyze",
+            "--",
+            PY,
+            str(TARGETS / "tree.py"),
+            str(pids_file),
+        ]
+    )
     assert proc.returncode == 0, proc.stderr
     run_dir = run_dir_of(proc)
     pids = json.loads(pids_file.read_text())
@@ -43,8 +57,18 @@ def test_tree_with_orphan_and_zombies_is_sampled_reaped_and_gone(tmp_path: Path)
     assert samples[-1]["num_procs"] == 5
     assert max(s["num_procs"] for s in samples) <= 6
     assert max(s["zombies"] for s in samples) == 2
-    assert {"rss_bytes", "vms_bytes", "cpu_percent", "num_threads", "num_fds", "io_read_bytes",
-            "sys_cpu_percent", "disk_free_bytes", "log_bytes", "restarts"} <= samples[-1].keys()
+    assert {
+        "rss_bytes",
+        "vms_bytes",
+        "cpu_percent",
+        "num_threads",
+        "num_fds",
+        "io_read_bytes",
+        "sys_cpu_percent",
+        "disk_free_bytes",
+        "log_bytes",
+        "restarts",
+    } <= samples[-1].keys()
     reaped = {e["pid"] for e in events(run_dir, "zombie_reaped")}
     assert set(pids["zombies"]) <= reaped
     run = json.loads((run_dir / "run.json").read_text())
@@ -55,14 +79,17 @@ def test_tree_with_orphan_and_zombies_is_sampled_reaped_and_gone(tmp_path: Path)
 
 def test_stubborn_target_and_child_are_killed_after_grace(tmp_path: Path) -> None:
     pids_file = tmp_path / "pids.json"
-    profile = write_profile(tmp_path / "p.yaml", f"""
+    profile = write_profile(
+        tmp_path / "p.yaml",
+        f"""
 name: stubborn
 duration: 2s
 interval: 0.5s
 target:
-  command: [{PY}, {TARGETS / 'stubborn.py'}, {pids_file}]
+  command: [{PY}, {TARGETS / "stubborn.py"}, {pids_file}]
   stop_timeout: 1s
-""")
+""",
+    )
     started = time.monotonic()
     proc = run_cli(["run", "--profile", str(profile), "--out", str(tmp_path), "--no-analyze"])
     took = time.monotonic() - started
@@ -77,7 +104,9 @@ target:
 
 
 def test_crashing_target_backs_off_then_gives_up(tmp_path: Path) -> None:
-    profile = write_profile(tmp_path / "p.yaml", f"""
+    profile = write_profile(
+        tmp_path / "p.yaml",
+        f"""
 duration: 60s
 interval: 0.5s
 target:
@@ -85,7 +114,8 @@ target:
   restart: on-failure
   max_restarts: 3
   backoff: {{base: 0.2s, max: 0.5s, jitter: 0.3}}
-""")
+""",
+    )
     proc = run_cli(["run", "--profile", str(profile), "--out", str(tmp_path), "--no-analyze"])
     assert proc.returncode == 1, proc.stdout + proc.stderr
     run_dir = run_dir_of(proc)
@@ -110,16 +140,20 @@ target:
 
 def test_million_lines_rotated_without_loss_split_or_interleaving(tmp_path: Path) -> None:
     n = 1_000_000
-    profile = write_profile(tmp_path / "p.yaml", f"""
+    profile = write_profile(
+        tmp_path / "p.yaml",
+        f"""
 duration: 5m
 interval: 1s
 target:
-  command: [{PY}, {TARGETS / 'chatty.py'}, "{n}"]
+  command: [{PY}, {TARGETS / "chatty.py"}, "{n}"]
   restart: never
 logs: {{max_bytes: 1MB, keep: 200}}
-""")
-    proc = run_cli(["run", "--profile", str(profile), "--out", str(tmp_path), "--no-analyze"],
-                   timeout=280)
+""",
+    )
+    proc = run_cli(
+        ["run", "--profile", str(profile), "--out", str(tmp_path), "--no-analyze"], timeout=280
+    )
     run_dir = run_dir_of(proc)
     logs = run_dir / "logs"
     files = sorted(logs.glob("target.log*"))
@@ -147,13 +181,28 @@ logs: {{max_bytes: 1MB, keep: 200}}
 def test_sigkill_of_soakctl_leaves_valid_samples_and_no_survivors(tmp_path: Path) -> None:
     pids_file = tmp_path / "pids.json"
     pids: dict[str, Any] = {}
-    args = ["run", "--duration", "5m", "--interval", "0.1s", "--out", str(tmp_path),
-            "--no-analyze", "--", PY, str(TARGETS / "tree.py"), str(pids_file)]
+    args = [
+        "run",
+        "--duration",
+        "5m",
+        "--interval",
+        "0.1s",
+        "--out",
+        str(tmp_path),
+        "--no-analyze",
+        "--",
+        PY,
+        str(TARGETS / "tree.py"),
+        str(pids_file),
+    ]
     try:
         with spawn_cli(args) as (proc, run_dir):
             wait_for(pids_file.exists, 30, "the target's pid file")
-            wait_for(lambda: len((run_dir / "resources.jsonl").read_bytes().splitlines()) >= 5,
-                     30, "five samples")
+            wait_for(
+                lambda: len((run_dir / "resources.jsonl").read_bytes().splitlines()) >= 5,
+                30,
+                "five samples",
+            )
             pids = json.loads(pids_file.read_text())
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
@@ -169,11 +218,25 @@ def test_sigkill_of_soakctl_leaves_valid_samples_and_no_survivors(tmp_path: Path
 
 
 def test_sigterm_to_soakctl_stops_gracefully_and_marks_interrupted(tmp_path: Path) -> None:
-    args = ["run", "--duration", "5m", "--interval", "0.2s", "--out", str(tmp_path),
-            "--no-analyze", "--", "sleep", "600"]
+    args = [
+        "run",
+        "--duration",
+        "5m",
+        "--interval",
+        "0.2s",
+        "--out",
+        str(tmp_path),
+        "--no-analyze",
+        "--",
+        "sleep",
+        "600",
+    ]
     with spawn_cli(args) as (proc, run_dir):
-        wait_for(lambda: len((run_dir / "resources.jsonl").read_bytes().splitlines()) >= 3, 30,
-                 "three samples")
+        wait_for(
+            lambda: len((run_dir / "resources.jsonl").read_bytes().splitlines()) >= 3,
+            30,
+            "three samples",
+        )
         target = read_jsonl(run_dir / "resources.jsonl")[-1]["pid"]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0

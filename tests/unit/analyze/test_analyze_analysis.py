@@ -16,8 +16,13 @@ MIB = 1 << 20
 T0 = 1_780_000_000.0
 
 
-def write_samples(path: Path, hours: float = 1.0, leak_mib_per_h: float = 0.0,
-                  interval_s: float = 2.0, restarts_every_s: float | None = None) -> Path:
+def write_samples(
+    path: Path,
+    hours: float = 1.0,
+    leak_mib_per_h: float = 0.0,
+    interval_s: float = 2.0,
+    restarts_every_s: float | None = None,
+) -> Path:
     gen = np.random.default_rng(1)
     n = int(hours * 3600 / interval_s)
     lines = []
@@ -25,39 +30,84 @@ def write_samples(path: Path, hours: float = 1.0, leak_mib_per_h: float = 0.0,
         el = i * interval_s
         since = el % restarts_every_s if restarts_every_s else el
         rss = 200 * MIB + leak_mib_per_h * MIB * since / 3600 + gen.normal(0, MIB)
-        lines.append(orjson.dumps({
-            "ts": T0 + el, "elapsed_s": el, "name": "target", "pid": 10, "num_procs": 2,
-            "rss_bytes": int(rss), "cpu_percent": 20.0, "num_threads": 8,
-            "num_fds": 30 + int(el // 60), "zombies": 0,
-            "restarts": int(el // restarts_every_s) if restarts_every_s else 0,
-            "metrics": {"queue_depth": el / 36, "requests_total": i},
-        }))
+        lines.append(
+            orjson.dumps(
+                {
+                    "ts": T0 + el,
+                    "elapsed_s": el,
+                    "name": "target",
+                    "pid": 10,
+                    "num_procs": 2,
+                    "rss_bytes": int(rss),
+                    "cpu_percent": 20.0,
+                    "num_threads": 8,
+                    "num_fds": 30 + int(el // 60),
+                    "zombies": 0,
+                    "restarts": int(el // restarts_every_s) if restarts_every_s else 0,
+                    "metrics": {"queue_depth": el / 36, "requests_total": i},
+                }
+            )
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
 
 
-def make_run(tmp_path: Path, *, critical: bool = False, unexpected: bool = False,
-             after_ok: bool = True, criteria: list[str] | None = None,
-             leak_mib_per_h: float = 0.0) -> Path:
+def make_run(
+    tmp_path: Path,
+    *,
+    critical: bool = False,
+    unexpected: bool = False,
+    after_ok: bool = True,
+    criteria: list[str] | None = None,
+    leak_mib_per_h: float = 0.0,
+) -> Path:
     run = tmp_path / "run"
     write_samples(run / "resources.jsonl", leak_mib_per_h=leak_mib_per_h)
-    (run / "run.json").write_bytes(orjson.dumps({
-        "schema": 1, "run_id": "20261124T121500Z", "profile": "smoke", "start_ts": T0,
-        "end_ts": T0 + 3600, "exit_reason": "duration_reached", "unexpected_exit": unexpected,
-        "interrupted": False, "restarts": 0,
-        "after_checks": [{"command": ["true"], "returncode": 0 if after_ok else 1,
-                          "ok": after_ok, "duration_s": 0.1}],
-        "criteria": criteria or [], "artifacts_bytes": 12345,
-    }))
+    (run / "run.json").write_bytes(
+        orjson.dumps(
+            {
+                "schema": 1,
+                "run_id": "20261124T121500Z",
+                "profile": "smoke",
+                "start_ts": T0,
+                "end_ts": T0 + 3600,
+                "exit_reason": "duration_reached",
+                "unexpected_exit": unexpected,
+                "interrupted": False,
+                "restarts": 0,
+                "after_checks": [
+                    {
+                        "command": ["true"],
+                        "returncode": 0 if after_ok else 1,
+                        "ok": after_ok,
+                        "duration_s": 0.1,
+                    }
+                ],
+                "criteria": criteria or [],
+                "artifacts_bytes": 12345,
+            }
+        )
+    )
     (run / "events.jsonl").write_bytes(
-        orjson.dumps({"ts": T0, "event": "start", "name": "target", "pid": 10}) + b"\n"
-        + orjson.dumps({"ts": T0 + 1800, "event": "log_rotated", "name": "target",
-                        "file": "target.log.1", "bytes": 100}) + b"\n")
+        orjson.dumps({"ts": T0, "event": "start", "name": "target", "pid": 10})
+        + b"\n"
+        + orjson.dumps(
+            {
+                "ts": T0 + 1800,
+                "event": "log_rotated",
+                "name": "target",
+                "file": "target.log.1",
+                "bytes": 100,
+            }
+        )
+        + b"\n"
+    )
     logs = run / "logs"
     logs.mkdir()
-    (logs / "target.log").write_text("INFO ok\nWARNING hmm\n"
-                                     + ("CRITICAL secret-free failure\n" if critical else ""))
+    (logs / "target.log").write_text(
+        "INFO ok\nWARNING hmm\n" + ("CRITICAL secret-free failure\n" if critical else "")
+    )
     (logs / "target.log.1").write_text("INFO older\n")
     return run
 
@@ -74,8 +124,14 @@ def test_healthy_run_directory_passes_and_writes_all_outputs(tmp_path: Path) -> 
     data = result.to_dict()
     assert orjson.loads((run / "analysis.json").read_bytes()) == orjson.loads(orjson.dumps(data))
     crit = _by_expr(data)
-    for expr in ("unexpected_exit == 0", "after_checks_failed == 0", "critical_log_lines == 0",
-                 "artifacts_bytes < 5000000000", "zombies.max == 0", "cpu_percent.avg < 80"):
+    for expr in (
+        "unexpected_exit == 0",
+        "after_checks_failed == 0",
+        "critical_log_lines == 0",
+        "artifacts_bytes < 5000000000",
+        "zombies.max == 0",
+        "cpu_percent.avg < 80",
+    ):
         assert crit[expr]["status"] == "pass", crit[expr]
     assert data["leak"]["status"] == "no_leak"
     assert data["run"]["profile"] == "smoke"
@@ -95,9 +151,11 @@ def test_fd_growth_and_metrics_are_analysed_but_counters_are_not(tmp_path: Path)
 
 @pytest.mark.parametrize(
     ("kwargs", "expr"),
-    [({"critical": True}, "critical_log_lines == 0"),
-     ({"unexpected": True}, "unexpected_exit == 0"),
-     ({"after_ok": False}, "after_checks_failed == 0")],
+    [
+        ({"critical": True}, "critical_log_lines == 0"),
+        ({"unexpected": True}, "unexpected_exit == 0"),
+        ({"after_ok": False}, "after_checks_failed == 0"),
+    ],
 )
 def test_run_level_default_criteria_fail_the_verdict(
     tmp_path: Path, kwargs: dict[str, bool], expr: str
@@ -119,8 +177,12 @@ def test_bare_file_skips_run_level_criteria(tmp_path: Path) -> None:
     path = write_samples(tmp_path / "only" / "samples.jsonl")
     data = analyze_path(path).to_dict()
     crit = _by_expr(data)
-    for expr in ("unexpected_exit == 0", "after_checks_failed == 0", "critical_log_lines == 0",
-                 "artifacts_bytes < 5000000000"):
+    for expr in (
+        "unexpected_exit == 0",
+        "after_checks_failed == 0",
+        "critical_log_lines == 0",
+        "artifacts_bytes < 5000000000",
+    ):
         assert crit[expr]["status"] == "skip"
         assert crit[expr]["ok"] is True
     assert data["verdict"] == "pass"
@@ -129,8 +191,14 @@ def test_bare_file_skips_run_level_criteria(tmp_path: Path) -> None:
 
 def test_leak_fails_and_profile_and_cli_criteria_are_evaluated(tmp_path: Path) -> None:
     run = make_run(tmp_path, leak_mib_per_h=80, criteria=["num_threads.max <= 8"])
-    result = analyze_path(run, criteria=["num_fds.slope_per_hour < 50", "leak_conclusive == 1",
-                                         "rss_slope_mib_per_hour < 10"])
+    result = analyze_path(
+        run,
+        criteria=[
+            "num_fds.slope_per_hour < 50",
+            "leak_conclusive == 1",
+            "rss_slope_mib_per_hour < 10",
+        ],
+    )
     data = result.to_dict()
     crit = _by_expr(data)
     assert data["leak"]["detected"] is True
@@ -143,8 +211,9 @@ def test_leak_fails_and_profile_and_cli_criteria_are_evaluated(tmp_path: Path) -
 
 
 def test_restarts_split_the_leak_analysis(tmp_path: Path) -> None:
-    path = write_samples(tmp_path / "r.jsonl", hours=3, leak_mib_per_h=60, interval_s=2,
-                         restarts_every_s=2700)
+    path = write_samples(
+        tmp_path / "r.jsonl", hours=3, leak_mib_per_h=60, interval_s=2, restarts_every_s=2700
+    )
     data = analyze_path(path).to_dict()
     assert data["leak"]["status"] == "leak"
     assert data["leak"]["slope_mib_per_hour"] == pytest.approx(60, rel=0.1)
@@ -160,8 +229,9 @@ def test_baseline_regression_fails_and_is_reported_per_series(tmp_path: Path) ->
     assert base["series"]["cpu_percent.avg"]["ok"] is True
     assert any("rss_slope_mib_per_hour regressed" in r for r in result.reasons)
     junit = ET.parse(tmp_path / "new" / "junit.xml").getroot()
-    names = {c.get("name") for c in junit.iter("testcase") if c.get("classname") ==
-             "soakctl.baseline"}
+    names = {
+        c.get("name") for c in junit.iter("testcase") if c.get("classname") == "soakctl.baseline"
+    }
     assert "rss_slope_mib_per_hour" in names
     analyze_path(old)  # writes old/analysis.json; the baseline can be that file, too
     again = analyze_path(new, baseline=old.parent / "analysis.json", write=False)

@@ -36,8 +36,9 @@ from soakctl.errors import UsageError
         ("rss_bytes.p99 != .5", "rss_bytes", "p99", "!=", 0.5),
     ],
 )
-def test_spec_examples_parse(text: str, series: str, agg: str | None, op: str,
-                             number: float) -> None:
+def test_spec_examples_parse(
+    text: str, series: str, agg: str | None, op: str, number: float
+) -> None:
     c = parse_criterion(text)
     assert (c.series, c.agg, c.op, c.number) == (series, agg, op, number)
 
@@ -100,11 +101,16 @@ _series = st.one_of(
 _numbers = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
 
-@given(series=_series, agg=st.none() | st.sampled_from(AGGREGATES),
-       op=st.sampled_from(list(OPERATORS)), number=_numbers,
-       spaces=st.sampled_from(["", " ", "  "]))
-def test_well_formed_expressions_round_trip(series: str, agg: str | None, op: str,
-                                            number: float, spaces: str) -> None:
+@given(
+    series=_series,
+    agg=st.none() | st.sampled_from(AGGREGATES),
+    op=st.sampled_from(list(OPERATORS)),
+    number=_numbers,
+    spaces=st.sampled_from(["", " ", "  "]),
+)
+def test_well_formed_expressions_round_trip(
+    series: str, agg: str | None, op: str, number: float, spaces: str
+) -> None:
     text = f"{series}{'.' + agg if agg else ''}{spaces}{op}{spaces}{number!r}"
     c = parse_criterion(text)
     assert (c.series, c.agg, c.op) == (series, agg, op)
@@ -130,8 +136,9 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
 
 
 @given(series=_series, op=st.sampled_from(list(OPERATORS)), number=_numbers, value=_numbers)
-def test_evaluation_agrees_with_python_operators(series: str, op: str, number: float,
-                                                 value: float) -> None:
+def test_evaluation_agrees_with_python_operators(
+    series: str, op: str, number: float, value: float
+) -> None:
     c = parse_criterion(f"{series} {op} {number!r}")
     row = evaluate(c, _Values({series: value}))
     assert row["ok"] is OPERATORS[op](value, number)

@@ -20,8 +20,9 @@ THRESHOLD = 10 * MIB
 
 
 def _judge(tr: tracegen.Trace):  # type: ignore[no-untyped-def]
-    return detect_leak("rss_bytes", tr.ts, tr.rss, THRESHOLD, tr.restarts, scale=1 / MIB,
-                       unit="MiB")
+    return detect_leak(
+        "rss_bytes", tr.ts, tr.rss, THRESHOLD, tr.restarts, scale=1 / MIB, unit="MiB"
+    )
 
 
 @pytest.mark.parametrize("shape", tracegen.SHAPES, ids=lambda s: s.__name__)
@@ -121,8 +122,11 @@ def test_late_leak_is_judged_by_a_recent_window() -> None:
     gen = np.random.default_rng(13)
     t = 1.78e9 + np.arange(0.0, 8 * 3600.0, 5.0)
     el = t - t[0]
-    y = 200 * MIB + 60 * MIB * np.clip(el - 0.8 * el[-1], 0, None) / 3600 + gen.normal(0, 2 * MIB,
-                                                                                   t.size)
+    y = (
+        200 * MIB
+        + 60 * MIB * np.clip(el - 0.8 * el[-1], 0, None) / 3600
+        + gen.normal(0, 2 * MIB, t.size)
+    )
     res = detect_leak("rss_bytes", t, y, THRESHOLD)
     assert res.status == "leak", res.reason
     assert res.window.startswith("recent")
@@ -148,9 +152,10 @@ def test_restart_segment_still_warming_up_is_left_out() -> None:
     assert len(res.warmups) == 2
 
 
-@pytest.mark.parametrize(("every_s", "rate", "status"),
-                         [(30.0, 200.0, "leak"), (30.0, 0.0, "no_leak"), (2.0, 100.0,
-                                                                          "inconclusive")])
+@pytest.mark.parametrize(
+    ("every_s", "rate", "status"),
+    [(30.0, 200.0, "leak"), (30.0, 0.0, "no_leak"), (2.0, 100.0, "inconclusive")],
+)
 def test_crash_loop_restarts(every_s: float, rate: float, status: str) -> None:
     t = 1.78e9 + np.arange(0.0, 4 * 3600.0)
     el = t - t[0]

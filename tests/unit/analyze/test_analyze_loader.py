@@ -19,8 +19,16 @@ def _write(tmp_path: Path, rows: list[dict[str, object]], tail: bytes = b"") -> 
 
 
 def _rows(n: int = 20) -> list[dict[str, object]]:
-    return [{"ts": 1_780_000_000.0 + i, "rss_bytes": 1000 + i, "cpu_percent": 5.0,
-             "name": "target", "metrics": {"q": i}} for i in range(n)]
+    return [
+        {
+            "ts": 1_780_000_000.0 + i,
+            "rss_bytes": 1000 + i,
+            "cpu_percent": 5.0,
+            "name": "target",
+            "metrics": {"q": i},
+        }
+        for i in range(n)
+    ]
 
 
 def test_minimal_file_with_only_ts_and_rss(tmp_path: Path) -> None:

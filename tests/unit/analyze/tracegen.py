@@ -1,6 +1,6 @@
 """Synthetic RSS traces with a known truth, in the shapes the dev set lacks.
 
-Shapes beyond ``/work/shared/bench/leaktraces.py``: staircase and late-starting leaks, one-off
+Shapes beyond a plain linear leak under a GC sawtooth: staircase and late-starting leaks, one-off
 steps, slow periodic cycles, irregular sampling with gaps, heavy-tailed spikes, 24 h traces at
 coarser intervals, and restarts. Used by the detector tests and ``benchmarks/bench_analyze.py``
 so the method is judged on shapes it was not tuned on. Leaks grow at >= 2x the threshold, clean
@@ -126,8 +126,12 @@ def spiky_flat(rng: random.Random, hours: float = 3.0, interval_s: float = 1.0) 
 def spiky_leak(rng: random.Random, hours: float = 3.0, interval_s: float = 1.0) -> Trace:
     ts = _grid(rng, hours, interval_s)
     rate = rng.uniform(2 * THRESHOLD_MIB_PER_H, 100)
-    rss = (_base(rng) + rate * MIB * (ts - ts[0]) / 3600 + _spikes(rng, ts.size)
-           + _noise(rng, ts.size, 2))
+    rss = (
+        _base(rng)
+        + rate * MIB * (ts - ts[0]) / 3600
+        + _spikes(rng, ts.size)
+        + _noise(rng, ts.size, 2)
+    )
     return Trace("spiky_leak", ts, rss, True, rate)
 
 
@@ -179,8 +183,9 @@ def warmup_then_step(rng: random.Random, hours: float = 3.0, interval_s: float =
     el = ts - ts[0]
     warm = rng.uniform(80, 200) * MIB * (1 - np.exp(-el / rng.uniform(100, 400)))
     step = rng.uniform(30, 200) * MIB * (el > rng.uniform(0.3, 0.9) * hours * 3600)
-    return Trace("warmup_then_step", ts, _base(rng) + warm + step + _noise(rng, ts.size, 2),
-                 False, 0.0)
+    return Trace(
+        "warmup_then_step", ts, _base(rng) + warm + step + _noise(rng, ts.size, 2), False, 0.0
+    )
 
 
 def step_down(rng: random.Random, hours: float = 2.0, interval_s: float = 1.0) -> Trace:
@@ -188,8 +193,9 @@ def step_down(rng: random.Random, hours: float = 2.0, interval_s: float = 1.0) -
     ts = _grid(rng, hours, interval_s)
     el = ts - ts[0]
     drop = rng.uniform(30, 200) * MIB * (el > rng.uniform(0.1, 0.9) * hours * 3600)
-    return Trace("step_down", ts, _base(rng) + 250 * MIB - drop + _noise(rng, ts.size, 2),
-                 False, 0.0)
+    return Trace(
+        "step_down", ts, _base(rng) + 250 * MIB - drop + _noise(rng, ts.size, 2), False, 0.0
+    )
 
 
 def cycle_leak(rng: random.Random) -> Trace:
@@ -203,8 +209,13 @@ def cycle_leak(rng: random.Random) -> Trace:
     rate = rng.uniform(2 * THRESHOLD_MIB_PER_H, 60)
     period = rng.uniform(1200, min(7200, hours * 3600 / 3))
     cyc = rng.uniform(20, 100) * MIB * np.sin(2 * math.pi * el / period)
-    return Trace("cycle_leak", ts, _base(rng) + cyc + rate * MIB * el / 3600
-                 + _noise(rng, ts.size, 3), True, rate)
+    return Trace(
+        "cycle_leak",
+        ts,
+        _base(rng) + cyc + rate * MIB * el / 3600 + _noise(rng, ts.size, 3),
+        True,
+        rate,
+    )
 
 
 def sawtooth_warmup_leak(rng: random.Random, hours: float = 2.0) -> Trace:
@@ -215,8 +226,13 @@ def sawtooth_warmup_leak(rng: random.Random, hours: float = 2.0) -> Trace:
     period = rng.uniform(120, 600)
     saw = rng.uniform(20, 100) * MIB * (el % period) / period
     warm = 200 * MIB * (1 - np.exp(-el / rng.uniform(100, 400)))
-    return Trace("sawtooth_warmup_leak", ts, _base(rng) + saw + warm + rate * MIB * el / 3600
-                 + _noise(rng, ts.size, 1.5), True, rate)
+    return Trace(
+        "sawtooth_warmup_leak",
+        ts,
+        _base(rng) + saw + warm + rate * MIB * el / 3600 + _noise(rng, ts.size, 1.5),
+        True,
+        rate,
+    )
 
 
 def two_sided_spikes(rng: random.Random, hours: float = 3.0) -> Trace:
@@ -237,15 +253,33 @@ def sawtooth(rng: random.Random, minutes: float, slope_mib_per_h: float) -> Trac
     el = ts - ts[0]
     period = rng.uniform(120, 600)
     amp = rng.uniform(20, 100) * MIB
-    rss = (_base(rng) + amp * ((el % period) / period) + slope_mib_per_h * MIB * el / 3600
-           + _noise(rng, ts.size, 1.5))
+    rss = (
+        _base(rng)
+        + amp * ((el % period) / period)
+        + slope_mib_per_h * MIB * el / 3600
+        + _noise(rng, ts.size, 1.5)
+    )
     return Trace("sawtooth", ts, rss, slope_mib_per_h > 0, slope_mib_per_h)
 
 
 SHAPES: list[Callable[[random.Random], Trace]] = [
-    staircase_leak, late_leak, one_off_step, slow_cycle, irregular_leak, irregular_flat,
-    spiky_flat, spiky_leak, day_coarse_leak, day_coarse_flat, restart_leak, restart_flat,
-    warmup_then_step, step_down, cycle_leak, sawtooth_warmup_leak, two_sided_spikes,
+    staircase_leak,
+    late_leak,
+    one_off_step,
+    slow_cycle,
+    irregular_leak,
+    irregular_flat,
+    spiky_flat,
+    spiky_leak,
+    day_coarse_leak,
+    day_coarse_flat,
+    restart_leak,
+    restart_flat,
+    warmup_then_step,
+    step_down,
+    cycle_leak,
+    sawtooth_warmup_leak,
+    two_sided_spikes,
 ]
 
 

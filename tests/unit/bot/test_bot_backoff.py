@@ -12,8 +12,9 @@ import pytest
 from bot.backoff import Backoff, MaxAttemptsReached
 from bot.clock import FakeClock
 from bot.config import WsConfig
-from bot.connectors.ws import StreamFatalError, WsStream
+from bot.errors import StreamFatalError
 from bot.metrics import BotMetrics
+from bot.venues.stream import WsStream
 
 
 def test_formula_and_jitter_bounds() -> None:
@@ -71,7 +72,7 @@ def test_stream_gives_up_after_max_attempts_in_fake_time() -> None:
 
 
 def test_token_bucket_in_fake_time() -> None:
-    from bot.connectors.rest import TokenBucket
+    from bot.ratelimit import TokenBucket
 
     clock = FakeClock()
     bucket = TokenBucket(10, clock)

@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.book import BookAnomaly, OrderBook
+from bot.domain import BookUpdate
 from bot.instrument import Instrument
+from bot.venues.bybit.schemas import book_update
 
 BTC = Instrument(
     symbol="BTCUSDT",
@@ -22,14 +24,17 @@ BTC = Instrument(
 )
 
 
-def msg(kind: str, u: int, bids: list[list[str]], asks: list[list[str]]) -> dict[str, object]:
-    return {
-        "topic": "orderbook.50.BTCUSDT",
-        "type": kind,
-        "ts": 1,
-        "data": {"s": "BTCUSDT", "b": bids, "a": asks, "u": u, "seq": u},
-        "cts": 1,
-    }
+def msg(kind: str, u: int, bids: list[list[str]], asks: list[list[str]]) -> BookUpdate:
+    """A Bybit ``orderbook.50`` push, through the Bybit venue's conversion."""
+    return book_update(
+        {
+            "topic": "orderbook.50.BTCUSDT",
+            "type": kind,
+            "ts": 1,
+            "data": {"s": "BTCUSDT", "b": bids, "a": asks, "u": u, "seq": u},
+            "cts": 1,
+        }
+    )
 
 
 def new_book() -> OrderBook:
@@ -114,3 +119,12 @@ def test_random_deltas_match_reference_model(deltas: list[tuple[list, list]]) ->
         assert book.best_ask == (min(model["a"]) if model["a"] else None)
         assert [p for p, _ in book.levels("b", 100)] == sorted(model["b"], reverse=True)
         assert [p for p, _ in book.levels("a", 100)] == sorted(model["a"])
+
+
+def test_bybit_conversion_fills_every_field_by_name() -> None:
+    update = msg("delta", 7, [["1.0", "2"]], [["1.1", "3"]])
+    assert update == BookUpdate(
+        "BTCUSDT", False, 7, [["1.0", "2"]], [["1.1", "3"]], seq=7, ts_ms=1, cts_ms=1
+    )
+    assert update.update_id == 7 and update.cts_ms == 1 and not update.snapshot
+    assert msg("delta", 1, [], []).snapshot  # u == 1: Bybit restarted, a snapshot

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
+from bot.common.redact import RedactionFilter, register_secret
 from bot.config import ConfigError, load_config
-from bot.logs import setup_logging
-from bot.redact import register_secret
+from bot.logs import LIBRARIES, QUIET, set_level, setup_logging
 
 
 def test_defaults_target_the_simulator() -> None:
@@ -59,22 +60,65 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, needle: str) -> Non
     assert str(path) in str(info.value) and "\n" not in str(info.value)
 
 
-def test_json_logs_redacted() -> None:
+@pytest.fixture
+def restore_loggers() -> Iterator[None]:
+    """Put back the handlers, level and propagation that setup_logging changes."""
+    names = ["", "bot", *LIBRARIES, *QUIET]
+    saved = {n: (list(logging.getLogger(n).handlers), logging.getLogger(n).level,
+                 logging.getLogger(n).propagate) for n in names}
+    yield
+    for n, (handlers, level, propagate) in saved.items():
+        logger = logging.getLogger(n)
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def test_logging_setup_leaves_the_root_logger_alone(restore_loggers: None) -> None:
+    seen: list[logging.LogRecord] = []
+
+    class Sentinel(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    root = logging.getLogger()
+    sentinel = Sentinel()
+    root.addHandler(sentinel)
+    before = list(root.handlers), root.level
+    stream = io.StringIO()
+    setup_logging("INFO", stream)
+    setup_logging("INFO", stream)  # again: still one handler, the root untouched
+    assert (list(root.handlers), root.level) == before
+    assert len(logging.getLogger("bot").handlers) == 1
+    logging.getLogger("bot.orders").info("placed %s", "mm-1")
+    logging.getLogger("websockets.client").warning("connection closed")
+    logging.getLogger("someone.else").warning("not ours")
+    lines = [orjson.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(x["logger"], x["msg"]) for x in lines] == [
+        ("bot.orders", "placed mm-1"), ("websockets.client", "connection closed")]
+    # the bot's lines stay in the bot's handler; the application's root handler sees only its own
+    assert [r.name for r in seen] == ["someone.else"]
+    set_level("DEBUG")  # config log_level: the bot and its libraries, but not the chatty ones
+    logging.getLogger("asyncio").debug("Using selector")
+    logging.getLogger("websockets.client").debug("> TEXT frame")
+    logging.getLogger("bot.book").debug("applied")
+    lines = [orjson.loads(line) for line in stream.getvalue().splitlines()][2:]
+    assert [(x["logger"], x["level"]) for x in lines] == [("asyncio", "DEBUG"),
+                                                          ("bot.book", "DEBUG")]
+    assert all(isinstance(f, RedactionFilter)
+               for h in logging.getLogger("bot").handlers for f in h.filters)
+
+
+def test_json_logs_redacted(restore_loggers: None) -> None:
     register_secret("LogLineSecretValue")
     stream = io.StringIO()
-    root = logging.getLogger()
-    saved = list(root.handlers), root.level
+    setup_logging("INFO", stream)
+    log = logging.getLogger("bot.test")
+    log.info("signing with %s", "LogLineSecretValue", extra={"peer": "LogLineSecretValue"})
     try:
-        setup_logging("INFO", stream)
-        log = logging.getLogger("bot.test")
-        log.info("signing with %s", "LogLineSecretValue", extra={"peer": "LogLineSecretValue"})
-        try:
-            raise RuntimeError("LogLineSecretValue")
-        except RuntimeError:
-            log.exception("boom")
-    finally:
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
+        raise RuntimeError("LogLineSecretValue")
+    except RuntimeError:
+        log.exception("boom")
     lines = [orjson.loads(line) for line in stream.getvalue().splitlines()]
     assert lines[0]["msg"] == "signing with ***" and lines[0]["peer"] == "***"
     assert "RuntimeError: ***" in lines[1]["exc"]

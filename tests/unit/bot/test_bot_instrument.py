@@ -7,9 +7,11 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.instrument import Instrument, parse_units
+from bot.bybit_v5.schemas import InstrumentItem
+from bot.instrument import parse_units
+from bot.venues.bybit.schemas import instrument
 
-WIRE = {
+WIRE: InstrumentItem = {
     "symbol": "BTCUSDT",
     "priceFilter": {"minPrice": "0.10", "maxPrice": "1999999.80", "tickSize": "0.10"},
     "lotSizeFilter": {
@@ -19,11 +21,28 @@ WIRE = {
         "minNotionalValue": "5",
     },
 }
-BTC = Instrument.from_wire(WIRE)
+BTC = instrument(WIRE)
 
 
 def test_from_wire() -> None:
     assert BTC.tick_size == Decimal("0.10") and BTC.min_notional == 5
+    assert BTC.qty_step == Decimal("0.001") and BTC.max_qty == Decimal("1190")
+
+
+def test_spot_item_uses_base_precision_and_min_amount() -> None:
+    spot = instrument(
+        {
+            "symbol": "BTCUSDT",
+            "priceFilter": {"tickSize": "0.01"},
+            "lotSizeFilter": {
+                "basePrecision": "0.000001",
+                "minOrderQty": "0.000048",
+                "maxOrderQty": "71.73956243",
+                "minOrderAmt": "1",
+            },
+        }
+    )
+    assert spot.qty_step == Decimal("0.000001") and spot.min_notional == 1
 
 
 def test_price_ticks_roundtrip() -> None:

@@ -9,11 +9,12 @@ from types import SimpleNamespace
 
 from bot.book import OrderBook
 from bot.clock import FakeClock
+from bot.common.secrets import Credentials, Secret
 from bot.config import BotConfig
+from bot.domain import BookUpdate
 from bot.instrument import Instrument
 from bot.ledger import Ledger
 from bot.runner import Bot
-from bot.secrets import Credentials, Secret
 from bot.strategy import Action, Cancel, Create, LiveQuote, QuoteDecider, Side
 
 BTC = Instrument(
@@ -52,8 +53,7 @@ def _bot() -> tuple[Bot, FakeClock, FakeOrders]:
     bot.private = SimpleNamespace(connected=up)  # type: ignore[assignment]
     book = OrderBook("BTCUSDT", BTC.tick_parser())
     book.apply(
-        {"type": "snapshot", "data": {"b": [["95000.0", "1"]], "a": [["95000.1", "1"]], "u": 5}},
-        clock.monotonic(),
+        BookUpdate("BTCUSDT", True, 5, [["95000.0", "1"]], [["95000.1", "1"]]), clock.monotonic()
     )
     bot.book = book
     orders = FakeOrders()

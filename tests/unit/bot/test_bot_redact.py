@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.redact import RedactionFilter, clear_registered_secrets, redact, register_secret
-from bot.secrets import Secret
+from bot.common.redact import RedactionFilter, clear_registered_secrets, redact, register_secret
+from bot.common.secrets import Secret
 
 
 @pytest.fixture(autouse=True)

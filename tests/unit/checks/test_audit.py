@@ -112,9 +112,9 @@ def test_ignore_rule_for_another_package_does_not_apply(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("ignore: [{id: X, reason: because}]\n", "ignore.0.expires: Field required"),
+        ("ignore: [{id: X, reason: because}]\n", "ignore.0.expires: required key is missing"),
         ("ignore: [{id: X, reason: because, expires: soon}]\n", "ignore.0.expires:"),
-        ("ignore: [{id: X, expires: 2030-01-01}]\n", "ignore.0.reason: Field required"),
+        ("ignore: [{id: X, expires: 2030-01-01}]\n", "ignore.0.reason: required key is missing"),
         (
             "ignore: [{id: X, reason: because, expires: 2030-01-01, until: 1}]\n",
             "ignore.0.until: unknown",

@@ -14,7 +14,16 @@ from checks.base import Check
 from checks.registry import BUILTIN_CHECKS, builtin_checks, select
 from soakctl.errors import UsageError
 
-INFRASTRUCTURE = {"base", "context", "registry", "runner", "plugins", "bybit_http", "audit"}
+INFRASTRUCTURE = {
+    "base",
+    "context",
+    "registry",
+    "runner",
+    "plugins",
+    "bybit_http",
+    "exchange_base",
+    "audit",
+}
 
 
 def test_every_check_module_is_registered() -> None:

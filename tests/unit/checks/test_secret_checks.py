@@ -135,8 +135,8 @@ def test_redaction_fails_when_the_filter_lets_secrets_through(make_ctx: MakeCont
 
 def test_redaction_skips_without_the_bot_module(make_ctx: MakeContext) -> None:
     def missing(stream: io.StringIO) -> logging.Handler:
-        raise ModuleNotFoundError("No module named 'bot.redact'")
+        raise ModuleNotFoundError("No module named 'bot.common.redact'")
 
     outcome = RedactionCheck(handler_factory=missing).run(make_ctx())
     assert outcome.status is Status.SKIP
-    assert "bot.redact" in outcome.message
+    assert "bot.common.redact" in outcome.message

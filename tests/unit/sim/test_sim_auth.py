@@ -1,11 +1,11 @@
-"""REST and WS authentication: the bybit-v5.md §2 vectors, the recv_window rule, error codes,
+"""REST and WS authentication: the docs/bybit-v5.md §2 vectors, the recv_window rule, error codes,
 and rate-limit windows."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.signing import sign_rest, sign_ws_auth
+from bot.bybit_v5.signing import sign_rest, sign_ws_auth
 from bot.sim.auth import RateLimiter, RestAuthenticator
 from bot.sim.wire import ApiError
 

@@ -1,4 +1,4 @@
-"""Wire shapes against Bybit's own samples (bybit-v5.md §4, §7): every field a documented
+"""Wire shapes against Bybit's own samples (docs/bybit-v5.md §4, §7): every field a documented
 payload has, ours has too, with the same JSON type — so a client cannot tell them apart."""
 
 from __future__ import annotations

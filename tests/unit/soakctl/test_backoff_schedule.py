@@ -88,8 +88,15 @@ def test_schedule_has_no_drift_in_fake_time(tmp_path: Path, cost_s: float) -> No
     clock = FakeClock()
     reader = SlowReader(clock, cost_s)
     out = tmp_path / "s.jsonl"
-    result = monitor_pid(os.getpid(), out, interval_s=1.0, duration_s=600.0, clock=clock,
-                         reader=reader, stop=threading.Event())
+    result = monitor_pid(
+        os.getpid(),
+        out,
+        interval_s=1.0,
+        duration_s=600.0,
+        clock=clock,
+        reader=reader,
+        stop=threading.Event(),
+    )
     assert result.reason == "duration_reached"
     import json
 

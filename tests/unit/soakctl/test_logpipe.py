@@ -23,8 +23,12 @@ def _all_lines(path: Path, keep: int) -> list[bytes]:
 
 def test_rotation_shifts_newest_to_dot_1_and_bounds_keep(tmp_path: Path) -> None:
     rotated: list[tuple[str, int, str | None]] = []
-    log = RotatingLogFile(tmp_path / "t.log", max_bytes=100, keep=3,
-                          on_rotate=lambda p, n, d: rotated.append((p.name, n, d and d.name)))
+    log = RotatingLogFile(
+        tmp_path / "t.log",
+        max_bytes=100,
+        keep=3,
+        on_rotate=lambda p, n, d: rotated.append((p.name, n, d and d.name)),
+    )
     for i in range(100):
         log.write(f"line {i:04d} {'x' * 20}\n".encode())
     log.close()
@@ -55,12 +59,18 @@ def test_total_bytes_and_prune_oldest(tmp_path: Path) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    lines=st.lists(st.binary(min_size=0, max_size=60).map(lambda b: b.replace(b"\n", b"") + b"\n"),
-                   min_size=1, max_size=200),
+    lines=st.lists(
+        st.binary(min_size=0, max_size=60).map(lambda b: b.replace(b"\n", b"") + b"\n"),
+        min_size=1,
+        max_size=200,
+    ),
     max_bytes=st.integers(min_value=1, max_value=300),
 )
-def test_no_line_lost_split_or_duplicated(tmp_path_factory, lines: list[bytes],  # type: ignore[no-untyped-def]
-                                          max_bytes: int) -> None:
+def test_no_line_lost_split_or_duplicated(
+    tmp_path_factory,
+    lines: list[bytes],  # type: ignore[no-untyped-def]
+    max_bytes: int,
+) -> None:
     path = tmp_path_factory.mktemp("rot") / "t.log"
     log = RotatingLogFile(path, max_bytes=max_bytes, keep=1000)
     for line in lines:

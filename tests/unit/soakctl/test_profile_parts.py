@@ -20,8 +20,9 @@ def test_defaults_and_string_commands() -> None:
 
 def test_nested_errors_name_the_key_path() -> None:
     with pytest.raises(ProfileError, match=r"p.yaml: services.0.ready.timeout: expected a dur"):
-        parse_profile({"services": [{"name": "x", "command": ["a"], "ready": {"timeout": "x"}}]},
-                      "p.yaml")
+        parse_profile(
+            {"services": [{"name": "x", "command": ["a"], "ready": {"timeout": "x"}}]}, "p.yaml"
+        )
     with pytest.raises(ProfileError, match=r"logs.max_bytes: expected a size"):
         parse_profile({"logs": {"max_bytes": "lots"}})
     with pytest.raises(ProfileError, match=r"target.restart: "):
@@ -30,8 +31,10 @@ def test_nested_errors_name_the_key_path() -> None:
 
 def test_placeholders_expand_only_known_forms() -> None:
     services = {"exchange": {"rest_url": "http://127.0.0.1:1"}}
-    assert expand("{run_dir}/x {services.exchange.rest_url} {other} {\"a\": 1}", "/r",
-                  services) == "/r/x http://127.0.0.1:1 {other} {\"a\": 1}"
+    assert (
+        expand('{run_dir}/x {services.exchange.rest_url} {other} {"a": 1}', "/r", services)
+        == '/r/x http://127.0.0.1:1 {other} {"a": 1}'
+    )
     with pytest.raises(ProfileError, match="no service 'nope'"):
         expand("{services.nope.url}", "/r", services)
     with pytest.raises(ProfileError, match="has no 'ws'"):

@@ -1,4 +1,4 @@
-"""Durations and sizes: the forms SPEC §3/§7 promise, and clear errors for the rest."""
+"""Durations and sizes: the forms docs/cli.md §3 and §7 promise, and clear errors for the rest."""
 
 from __future__ import annotations
 
@@ -11,8 +11,18 @@ from soakctl.units import format_duration, parse_duration, parse_size
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("30m", 1800), ("2h", 7200), ("1h30m", 5400), ("45", 45), ("1.5h", 5400),
-     ("500ms", 0.5), ("1d", 86400), (" 2h 5m ", 7500), (12, 12.0)],
+    [
+        ("90s", 90),
+        ("30m", 1800),
+        ("2h", 7200),
+        ("1h30m", 5400),
+        ("45", 45),
+        ("1.5h", 5400),
+        ("500ms", 0.5),
+        ("1d", 86400),
+        (" 2h 5m ", 7500),
+        (12, 12.0),
+    ],
 )
 def test_parse_duration_accepts_spec_forms(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
@@ -26,8 +36,16 @@ def test_parse_duration_rejects_garbage(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [("50MB", 50_000_000), ("1MiB", 1 << 20), ("1GB", 10**9), ("4096", 4096), ("512k", 512_000),
-     ("2KiB", 2048), ("10b", 10), (7, 7)],
+    [
+        ("50MB", 50_000_000),
+        ("1MiB", 1 << 20),
+        ("1GB", 10**9),
+        ("4096", 4096),
+        ("512k", 512_000),
+        ("2KiB", 2048),
+        ("10b", 10),
+        (7, 7),
+    ],
 )
 def test_parse_size(text: str | int, size: int) -> None:
     assert parse_size(text) == size

@@ -8,11 +8,16 @@ import sys
 import time
 
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
-child = subprocess.Popen([sys.executable, "-c",
-                          "import signal, time\n"
-                          "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-                          "print('child up', flush=True)\n"
-                          "time.sleep(600)\n"])
+child = subprocess.Popen(
+    [
+        sys.executable,
+        "-c",
+        "import signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('child up', flush=True)\n"
+        "time.sleep(600)\n",
+    ]
+)
 tmp = sys.argv[1] + ".tmp"
 with open(tmp, "w") as f:
     json.dump({"target": os.getpid(), "child": child.pid}, f)

@@ -38,8 +38,15 @@ for _ in range(2):
 
 tmp = out + ".tmp"
 with open(tmp, "w") as f:
-    json.dump({"target": os.getpid(), "sleepers": sleepers, "grandchild": grandchild_pid,
-               "zombies": zombies}, f)
+    json.dump(
+        {
+            "target": os.getpid(),
+            "sleepers": sleepers,
+            "grandchild": grandchild_pid,
+            "zombies": zombies,
+        },
+        f,
+    )
 os.replace(tmp, out)
 while True:
     time.sleep(1)

@@ -2,7 +2,7 @@
 
 * Pool: one ``TCPConnector`` (100 total / 30 per host, keep-alive 30 s, DNS cache 300 s by
   default), its size exported as ``http_pool_connections_limit{exchange}``.
-* Signing (bybit-v5.md §2): the query string or JSON body is built once, signed, and sent as
+* Signing (docs/bybit-v5.md §2): the query string or JSON body is built once, signed, and sent as
   those exact bytes (the URL is passed pre-encoded so aiohttp cannot re-encode it).
 * Clock: ``X-BAPI-TIMESTAMP`` is local time plus the offset measured from ``/v5/market/time``;
   a 10002 reply resyncs it and retries.
@@ -25,56 +25,43 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from bot.bybit_v5.limits import limit_per_s
+from bot.bybit_v5.retcodes import Meaning, meaning
+from bot.bybit_v5.signing import rest_headers
 from bot.clock import Clock, SystemClock
+from bot.common.secrets import Credentials
 from bot.config import HttpConfig
-from bot.connectors.errors import (
+from bot.errors import (
     ApiError,
+    AuthError,
+    DuplicateOrderError,
+    OrderNotFoundError,
     RateLimitedError,
     ServerBusyError,
     TimestampError,
     TransportError,
-    api_error,
 )
 from bot.metrics import BotMetrics
-from bot.secrets import Credentials
-from bot.signing import sign_rest
+from bot.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
 
 
-# Bybit's per-UID limits per endpoint, linear (bybit-v5.md §3); requests wait for a token
-# instead of spending the venue's budget and collecting 10006.
-ENDPOINT_LIMITS_PER_S: dict[str, float] = {
-    "/v5/order/create": 10,
-    "/v5/order/amend": 10,
-    "/v5/order/cancel": 10,
-    "/v5/order/cancel-all": 10,
-    "/v5/order/realtime": 50,
-    "/v5/order/history": 50,
-    "/v5/execution/list": 50,
-    "/v5/position/list": 50,
-    "/v5/account/wallet-balance": 50,
-    "/v5/account/fee-rate": 5,
+_BY_MEANING: dict[Meaning, type[ApiError]] = {
+    Meaning.BUSY: ServerBusyError,
+    Meaning.CLOCK: TimestampError,
+    Meaning.AUTH: AuthError,
+    Meaning.ORDER_GONE: OrderNotFoundError,
+    Meaning.DUPLICATE_ID: DuplicateOrderError,
 }
-DEFAULT_LIMIT_PER_S = 50.0
 
 
-class TokenBucket:
-    """``rate_per_s`` tokens a second, burst of one second's worth; :meth:`take` returns how
-    long to wait before the request may go (the token is taken either way)."""
-
-    def __init__(self, rate_per_s: float, clock: Clock) -> None:
-        self.rate = rate_per_s
-        self.clock = clock
-        self.tokens = rate_per_s
-        self.updated_s = clock.monotonic()
-
-    def take(self) -> float:
-        now = self.clock.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.updated_s) * self.rate)
-        self.updated_s = now
-        self.tokens -= 1.0
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+def api_error(ret_code: int, ret_msg: str, endpoint: str, reset_at_ms: int) -> ApiError:
+    """The domain error for a non-zero retCode, by its meaning (docs/bybit-v5.md §5)."""
+    kind = meaning(ret_code)
+    if kind is Meaning.RATE_LIMITED:
+        return RateLimitedError(ret_code, ret_msg, endpoint, reset_at_ms)
+    return _BY_MEANING.get(kind, ApiError)(ret_code, ret_msg, endpoint)
 
 
 class BybitRest:
@@ -88,6 +75,7 @@ class BybitRest:
         metrics: BotMetrics,
         *,
         recv_window_ms: int = 5000,
+        category: str = "linear",
         clock: Clock | None = None,
         ssl_context: ssl.SSLContext | None = None,
         pooled: bool = True,
@@ -97,6 +85,7 @@ class BybitRest:
         self._http = http
         self._metrics = metrics
         self._recv_window = str(recv_window_ms)
+        self._category = category
         self._clock = clock or SystemClock()
         self._ssl = ssl_context
         self._pooled = pooled
@@ -192,8 +181,10 @@ class BybitRest:
             return
         bucket = self._buckets.get(path)
         if bucket is None:
+            # Bybit's documented per-UID limit (docs/bybit-v5.md §3): wait for a token
+            # instead of spending the venue's budget and collecting 10006.
             bucket = self._buckets[path] = TokenBucket(
-                ENDPOINT_LIMITS_PER_S.get(path, DEFAULT_LIMIT_PER_S), self._clock
+                limit_per_s(path, self._category), self._clock
             )
         wait_s = bucket.take()
         if wait_s > 0:
@@ -202,17 +193,13 @@ class BybitRest:
     def _headers(self, payload: str) -> dict[str, str]:
         if self._creds is None:
             raise ApiError(10003, "no API credentials configured", "auth")
-        key = self._creds.api_key.reveal()
-        ts = str(self.now_ms())
-        return {
-            "X-BAPI-API-KEY": key,
-            "X-BAPI-TIMESTAMP": ts,
-            "X-BAPI-RECV-WINDOW": self._recv_window,
-            "X-BAPI-SIGN": sign_rest(
-                self._creds.api_secret.reveal(), ts, key, self._recv_window, payload
-            ),
-            "X-BAPI-SIGN-TYPE": "2",
-        }
+        return rest_headers(
+            self._creds.api_key.reveal(),
+            self._creds.api_secret.reveal(),
+            self.now_ms(),
+            self._recv_window,
+            payload,
+        )
 
     async def _once(self, method: str, path: str, payload: str, *, auth: bool) -> dict[str, Any]:
         session = self._session

@@ -1,4 +1,4 @@
-"""One WebSocket connection's whole lifecycle, shared by every stream the bot opens.
+"""One WebSocket connection's whole lifecycle, for every venue's streams.
 
 The venue fills three hooks (cryptofeed's shape): :meth:`WsStream.on_open` (auth, subscribe),
 :meth:`WsStream.on_message` (one parsed frame) and :meth:`WsStream.ping_message`. The base owns
@@ -24,15 +24,14 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from bot.backoff import Backoff, MaxAttemptsReached
 from bot.clock import Clock, SystemClock
 from bot.config import WsConfig
+from bot.errors import StreamFatalError
 from bot.metrics import BotMetrics
+
+__all__ = ["StreamFatalError", "WsStream"]
 
 logger = logging.getLogger(__name__)
 
 _CONNECTION_FAULTS = (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI)
-
-
-class StreamFatalError(Exception):
-    """The stream cannot continue (auth refused, max reconnects): stop the bot."""
 
 
 class WsStream:

@@ -1,11 +1,13 @@
-"""Bybit v5's two streams as :class:`~bot.connectors.ws.WsStream` hooks (bybit-v5.md §7).
+"""Bybit v5's two streams as :class:`~bot.venues.stream.WsStream` hooks (docs/bybit-v5.md §7).
 
 * :class:`PublicStream`: subscribes ``orderbook.{depth}.{symbol}`` and hands every book push to
-  a callback; :meth:`PublicStream.resubscribe` (after a ``u`` gap) unsubscribes and subscribes
-  again, which makes the venue send a fresh snapshot without dropping the socket.
+  a callback as a :class:`~bot.domain.BookUpdate`; :meth:`PublicStream.resubscribe` (after
+  a ``u`` gap) unsubscribes and subscribes again, which makes the venue send a fresh snapshot
+  without dropping the socket.
 * :class:`PrivateStream`: authenticates (``GET/realtime{expires}`` signature), subscribes
-  ``order``, ``execution`` and ``position`` and routes their ``data`` lists to callbacks.
-A refused auth or subscription is fatal (:class:`~bot.connectors.ws.StreamFatalError`).
+  ``order``, ``execution`` and ``position`` and routes their ``data`` lists, as domain types
+  of the configured symbol, to callbacks.
+A refused auth or subscription is fatal (:class:`~bot.errors.StreamFatalError`).
 """
 
 from __future__ import annotations
@@ -19,19 +21,21 @@ from typing import Any
 import orjson
 from websockets.asyncio.client import ClientConnection
 
+from bot.bybit_v5.schemas import ExecutionItem, OrderItem, PositionItem
+from bot.bybit_v5.signing import sign_ws_auth
+from bot.common.secrets import Credentials
 from bot.config import WsConfig
-from bot.connectors.ws import StreamFatalError, WsStream
+from bot.domain import Instrument
+from bot.errors import StreamFatalError
 from bot.metrics import BotMetrics
-from bot.secrets import Credentials
-from bot.signing import sign_ws_auth
+from bot.venues.base import BookHandler, FillsHandler, OrdersHandler, PositionsHandler
+from bot.venues.bybit import schemas
+from bot.venues.stream import WsStream
 
 logger = logging.getLogger(__name__)
 
 _req_ids = itertools.count(1)
 AUTH_TIMEOUT_S = 10.0
-
-BookHandler = Callable[[dict[str, Any], float], None]
-ItemsHandler = Callable[[list[dict[str, Any]]], None]
 
 
 def _check_ack(message: dict[str, Any], ws_type: str) -> None:
@@ -64,7 +68,7 @@ class PublicStream(WsStream):
 
     def on_message(self, message: dict[str, Any], received_s: float) -> None:
         if message.get("topic") == self.topic:
-            self._on_book(message, received_s)
+            self._on_book(schemas.book_update(message), received_s)
         else:
             _check_ack(message, self.ws_type)
 
@@ -102,15 +106,20 @@ class PrivateStream(WsStream):
         *,
         credentials: Credentials,
         now_ms: Callable[[], int],
-        on_order: ItemsHandler,
-        on_execution: ItemsHandler,
-        on_position: ItemsHandler,
+        instrument: Instrument,
+        on_orders: OrdersHandler,
+        on_fills: FillsHandler,
+        on_positions: PositionsHandler,
         **kwargs: Any,
     ) -> None:
         super().__init__(url, cfg, metrics, **kwargs)
         self._creds = credentials
         self._now_ms = now_ms
-        self._routes = {"order": on_order, "execution": on_execution, "position": on_position}
+        self._instrument = instrument
+        self._symbol = instrument.symbol
+        self._on_orders = on_orders
+        self._on_fills = on_fills
+        self._on_positions = on_positions
 
     async def on_open(self, ws: ClientConnection) -> None:
         expires = self._now_ms() + 10_000
@@ -129,8 +138,18 @@ class PrivateStream(WsStream):
         )
 
     def on_message(self, message: dict[str, Any], received_s: float) -> None:
-        route = self._routes.get(message.get("topic", ""))
-        if route is not None:
-            route(message.get("data") or [])
+        topic = message.get("topic", "")
+        data: list[Any] = message.get("data") or []
+        mine = [item for item in data if item.get("symbol") == self._symbol]
+        if topic == "order":
+            items: list[OrderItem] = mine
+            self._on_orders([schemas.order(i, self._instrument) for i in items])
+        elif topic == "execution":
+            execs: list[ExecutionItem] = mine
+            fills = [schemas.execution(i) for i in execs]
+            self._on_fills([f for f in fills if f is not None])
+        elif topic == "position":
+            positions: list[PositionItem] = mine
+            self._on_positions([schemas.position(i) for i in positions])
         else:
             _check_ack(message, self.ws_type)

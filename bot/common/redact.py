@@ -1,7 +1,7 @@
 """Redaction of sensitive text before it reaches a log line, an artifact or a report.
 
 Two layers. First the exact values of every secret registered at runtime (the bot's API key
-and secret, registered by :mod:`bot.secrets` when loaded) are replaced wherever they appear,
+and secret, registered by :mod:`bot.common.secrets` when loaded) are replaced wherever they appear,
 whatever surrounds them. Then the original project's patterns: key/value pairs whose key names
 a credential (``api_key=...``, ``"secret": "..."``, ``X-BAPI-SIGN: ...``, ``password: ...``),
 bearer and long tokens, e-mail addresses, non-local IPv4 addresses (loopback, private and
@@ -62,7 +62,7 @@ _UUID_RE = re.compile(
 
 
 def register_secret(value: str | _Revealable) -> None:
-    """Mask this exact value (a ``str`` or a :class:`bot.secrets.Secret`) from now on."""
+    """Mask this exact value (a ``str`` or a :class:`bot.common.secrets.Secret`) from now on."""
     global _secrets, _secret_re
     text = value if isinstance(value, str) else value.reveal()
     if len(text) < MIN_SECRET_CHARS:

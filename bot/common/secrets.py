@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from secrets import token_hex  # stdlib (absolute import), not this module
 
-from bot.redact import register_secret
+from bot.common.redact import register_secret
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
-        # Every loaded secret is masked by value in all redacted output (bot.redact).
+        # Every loaded secret is masked by value in all redacted output (bot.common.redact).
         register_secret(value)
 
     def reveal(self) -> str:
