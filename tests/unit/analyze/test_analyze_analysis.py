@@ -260,6 +260,11 @@ def test_report_is_self_contained_and_summary_has_a_mermaid_chart(tmp_path: Path
     summary = (run / "summary.md").read_text()
     assert "```mermaid\nxychart-beta" in summary
     assert "| `cpu_percent.avg < 80` |" in summary
+    # Both say the smallest leak this run could have caught, the same number.
+    smallest = orjson.loads((run / "analysis.json").read_bytes())["leak"][
+        "min_detectable_mib_per_hour"]
+    assert smallest is not None and smallest > 10
+    assert f"{smallest:.3g} MiB/h" in summary and f"{smallest:.3g} MiB/h" in page
 
 
 def test_out_dir_and_no_write(tmp_path: Path) -> None:
