@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from soakctl.cli import ui
-from soakctl.errors import UsageError
+from soakctl.errors import InputError, UsageError
 from soakctl.units import format_duration, parse_size
 
 if TYPE_CHECKING:
     from soakctl.analyze.plan import PlanResult
 
 MIB = 1 << 20
+MIN_SAMPLES = 16
 
 _RATE = re.compile(r"\s*([0-9.]+\s*[a-z]*)\s*/\s*(s|sec|min|m|h|hour|d|day)\s*", re.IGNORECASE)
 _PER = {"s": 3600.0, "sec": 3600.0, "min": 60.0, "m": 60.0, "h": 1.0, "hour": 1.0,
@@ -59,6 +60,8 @@ def plan(
     length caught with the requested power and no false alarm. Example: soakctl plan
     runs/20261124T121500Z --leak 20MiB/h
     """
+    import numpy as np
+
     from soakctl.analyze.loader import load_samples
     from soakctl.analyze.plan import plan as run_plan
     from soakctl.analyze.rundir import resolve_input
@@ -74,6 +77,10 @@ def plan(
                          f"--leak-threshold)")
     samples_path, _run_dir = resolve_input(run)
     cols = load_samples(samples_path, ui.warn).columns
+    usable = int(np.isfinite(cols["rss_bytes"]).sum())
+    if usable < MIN_SAMPLES:
+        raise InputError(f"{samples_path}: only {usable} RSS samples; plan learns from at least "
+                         f"{MIN_SAMPLES} (a run of a few minutes)")
     result = run_plan(cols["ts"], cols["rss_bytes"], rate, power=power,
                       threshold_per_h=leak_threshold * MIB)
     data = result.to_dict()

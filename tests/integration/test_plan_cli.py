@@ -79,3 +79,13 @@ def test_a_missing_run_exits_2(tmp_path: Path, soakctl_bin: str,
     proc = _plan(soakctl_bin, clean_env, str(tmp_path / "nope"), "--leak", "20MiB/h")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_too_few_samples_exits_2(tmp_path: Path, soakctl_bin: str,
+                                 clean_env: dict[str, str]) -> None:
+    path = tmp_path / "resources.jsonl"
+    path.write_bytes(b"".join(orjson.dumps({"ts": T0 + i, "rss_bytes": 100 * MIB}) + b"\n"
+                              for i in range(5)))
+    proc = _plan(soakctl_bin, clean_env, str(path), "--leak", "20MiB/h")
+    assert proc.returncode == 2
+    assert "only 5 RSS samples" in proc.stderr
