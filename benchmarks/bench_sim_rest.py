@@ -268,7 +268,7 @@ def main() -> None:
         f"p99 {med['sim'][2] / med['peer'][2]:.2f}"
     )
     print(
-        f"targets: >= 2,000 req/s {'PASS' if med['sim'][0] >= 2000 else 'FAIL'}; "
+        f"targets: >= 3,000 req/s {'PASS' if med['sim'][0] >= 3000 else 'FAIL'}; "
         f"p99 < 5 ms {'PASS' if med['sim'][2] < 5 else 'FAIL'}"
     )
 

@@ -77,6 +77,9 @@ class StrategyConfig(_Model):
     offset_ticks: int = Field(0, ge=0, description="distance behind the touch of level 1")
     level_spacing_ticks: int = Field(1, ge=1)
     refresh_tolerance_ticks: int = Field(1, ge=0, description="drift kept before re-pricing")
+    min_refresh_interval_s: float = Field(
+        0.25, ge=0, description="re-price a live quote at most this often (pacing by design)"
+    )
     skew_ticks_at_limit: int = Field(2, ge=0, description="shift at full position, per side")
 
 

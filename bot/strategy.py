@@ -7,11 +7,15 @@ lowers both quotes by up to ``skew_ticks_at_limit``), never crossing the opposit
 quote is shown that could, if it and every other quote on its side filled, take the position
 past ``max_position``. :func:`plan` diffs the
 desired quotes against live orders and keeps any order within ``refresh_tolerance_ticks`` of
-its target so quotes don't churn on every tick.
+its target so quotes don't churn on every tick; :class:`QuoteDecider` also re-prices live
+quotes at most every ``min_refresh_interval_s``, so the submit rate is paced by design, not by
+the risk limit (missing quotes are still placed at once).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -95,10 +99,18 @@ def desired_quotes(
 class QuoteDecider:
     """:func:`desired_quotes` memoised on its inputs: most deltas don't move the touch."""
 
-    def __init__(self, strategy: StrategyConfig, risk: RiskConfig, instrument: Instrument) -> None:
+    def __init__(
+        self,
+        strategy: StrategyConfig,
+        risk: RiskConfig,
+        instrument: Instrument,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.strategy, self.risk, self.instrument = strategy, risk, instrument
         self._key: tuple[int, int, Decimal] | None = None
         self._quotes: list[Quote] = []
+        self._clock = clock
+        self._last_reprice = -float("inf")
 
     def decide(
         self, best_bid: int, best_ask: int, position: Decimal, live: list[LiveQuote]
@@ -111,7 +123,13 @@ class QuoteDecider:
             self._key = key
         if not live:
             return [Create(q) for q in self._quotes]
-        return plan(self._quotes, live, self.strategy.refresh_tolerance_ticks)
+        actions = plan(self._quotes, live, self.strategy.refresh_tolerance_ticks)
+        if any(isinstance(a, Amend) for a in actions):
+            now = self._clock()
+            if now - self._last_reprice < self.strategy.min_refresh_interval_s:
+                return [a for a in actions if not isinstance(a, Amend)]
+            self._last_reprice = now
+        return actions
 
 
 def plan(desired: list[Quote], live: list[LiveQuote], tolerance_ticks: int) -> list[Action]:

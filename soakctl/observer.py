@@ -32,6 +32,43 @@ class RunObserver(Protocol):
         """Everything is stopped and ``run.json`` is final."""
 
 
+class FanOut:
+    """Several observers as one (the live view plus ``--metrics-listen``'s exporter).
+
+    Optional methods (``on_leak_estimate``) reach only the observers that define them.
+    """
+
+    def __init__(self, *observers: RunObserver) -> None:
+        self.observers = observers
+
+    def on_start(self, info: dict[str, Any]) -> None:
+        for o in self.observers:
+            o.on_start(info)
+
+    def on_sample(self, sample: Sample) -> None:
+        for o in self.observers:
+            o.on_sample(sample)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        for o in self.observers:
+            o.on_event(event)
+
+    def on_leak_estimate(self, estimate: dict[str, Any]) -> None:
+        for o in self.observers:
+            notify_leak_estimate(o, estimate)
+
+    def on_finish(self, summary: dict[str, Any]) -> None:
+        for o in self.observers:
+            o.on_finish(summary)
+
+
+def notify_leak_estimate(observer: object, estimate: dict[str, Any]) -> None:
+    """Call ``observer.on_leak_estimate(estimate)`` when the observer has it (it is optional)."""
+    method = getattr(observer, "on_leak_estimate", None)
+    if callable(method):
+        method(estimate)
+
+
 class NullObserver:
     def on_start(self, info: dict[str, Any]) -> None:
         pass

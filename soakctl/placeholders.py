@@ -1,5 +1,8 @@
-"""``{run_dir}``, ``{secrets_dir}``, ``{ports.NAME}`` and ``{services.NAME.KEY}`` in profile
-commands, env values and paths.
+"""``{run_dir}``, ``{secrets_dir}``, ``{python}``, ``{ports.NAME}`` and ``{services.NAME.KEY}``
+in profile commands, env values and paths.
+
+``{python}`` is the interpreter soakctl runs on (its venv's ``python``), so a profile can start a
+Python target with the packages installed beside soakctl whether or not the venv is activated.
 
 ``{secrets_dir}`` is a private directory outside the run directory for credentials made for the
 run, removed when the run ends (:mod:`soakctl.runsecrets`).
@@ -15,13 +18,14 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from soakctl.errors import ProfileError
 
 _PLACEHOLDER = re.compile(
-    r"\{(run_dir|secrets_dir|ports\.[A-Za-z0-9_-]+|services\.[A-Za-z0-9_.-]+?\.[A-Za-z0-9_]+)\}"
+    r"\{(run_dir|secrets_dir|python|ports\.[A-Za-z0-9_-]+|services\.[A-Za-z0-9_.-]+?\.[A-Za-z0-9_]+)\}"
 )
 _PORTS: dict[str, int] = {}
 
@@ -46,6 +50,8 @@ def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]],
         key = match.group(1)
         if key == "run_dir":
             return run_dir
+        if key == "python":
+            return sys.executable
         if key == "secrets_dir":
             if secrets_dir is None:
                 raise ProfileError("placeholder {secrets_dir}: only available during a run")

@@ -7,6 +7,15 @@ whole machine (a full ``psutil.Process.children(recursive=True)`` walks every pr
 host). Other platforms go through psutil, whose ``oneshot()`` batches the same reads.
 A process that vanishes mid-reading is normal and returns ``None``.
 
+Opening a procfs file costs more than reading it (the path walk), so the files read every
+sample (``stat``, ``io``, the ``fd`` directory and, for a single-threaded process, its
+``children``) stay open: a reading is one ``pread`` at
+offset 0, or one ``fstat``, on a cached descriptor. A cached descriptor belongs to one process:
+once it exits, the read fails (``ESRCH``), the descriptor is closed and the path reopened, so a
+recycled pid is read afresh (the tree's start-time check then tells it apart). Descriptors not
+used between two :meth:`LinuxProcReader.sweep` calls (the sampler calls it once per sample) are
+closed, and at most a quarter of the open-files limit (4,096 at most) is ever cached.
+
 On Windows (the psutil path) ``rss_bytes`` is the working set, ``vms_bytes`` the pagefile-backed
 commit, ``num_fds`` the handle count and ``uss_bytes`` the *private bytes*
 (``memory_info().private``): the commit charge no other process shares, the counter Windows
@@ -16,6 +25,7 @@ page by page (``benchmarks/bench_windows_sampling.py`` measures both).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections import defaultdict
@@ -45,6 +55,9 @@ class ProcReading(NamedTuple):
     rss_bytes: int
 
 
+_new_reading = tuple.__new__
+
+
 def _read_small(path: str) -> bytes | None:
     """One small procfs file in three syscalls, without a Python file object (~3x cheaper)."""
     try:
@@ -59,31 +72,136 @@ def _read_small(path: str) -> bytes | None:
         os.close(fd)
 
 
+def _fd_budget() -> int:
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return 0
+    if soft == resource.RLIM_INFINITY:
+        return 4096
+    return max(0, min(4096, soft // 4))
+
+
 class LinuxProcReader:
-    """Readings straight from procfs (one ``stat`` read per process)."""
+    """Readings straight from procfs (one ``pread`` of ``stat`` per process, see module doc)."""
+
+    def __init__(self) -> None:
+        # pid -> [stat fd, io fd, fd-directory fd, children fd, bit mask of those used since
+        # the sweep]; -1 marks a descriptor that is not open.
+        self._slots: dict[int, list[int]] = {}
+        self._open = 0
+        self._budget = _fd_budget()
+
+    def _slot(self, pid: int, kind: int) -> list[int]:
+        slot = self._slots.get(pid)
+        if slot is None:
+            slot = self._slots[pid] = [-1, -1, -1, -1, 0]
+        slot[4] |= 1 << kind
+        return slot
+
+    def _cached(self, pid: int, kind: int, name: str, empty_ok: bool = False) -> bytes | None:
+        slot = self._slot(pid, kind)
+        fd = slot[kind]
+        if fd >= 0:
+            try:
+                data = os.pread(fd, 8192, 0)
+                if data or empty_ok:
+                    return data
+            except OSError:
+                pass
+            self._close(slot, kind)  # the process is gone (or the pid now names another one)
+        path = f"/proc/{pid}/{name}"
+        if self._open >= self._budget:
+            return _read_small(path)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            data = os.read(fd, 8192)
+        except OSError:
+            os.close(fd)
+            return None
+        slot[kind] = fd
+        self._open += 1
+        return data
+
+    def _close(self, slot: list[int], kind: int) -> None:
+        fd = slot[kind]
+        if fd >= 0:
+            slot[kind] = -1
+            self._open -= 1
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def sweep(self) -> None:
+        """Close every descriptor nobody used since the last sweep (a process that left the
+        tree, a zombie whose io and fd files are no longer read)."""
+        empty = []
+        for pid, slot in self._slots.items():
+            used = slot[4]
+            for kind in (0, 1, 2, 3):
+                if not used & (1 << kind):
+                    self._close(slot, kind)
+            slot[4] = 0
+            if slot[0] < 0 and slot[1] < 0 and slot[2] < 0 and slot[3] < 0:
+                empty.append(pid)
+        for pid in empty:
+            del self._slots[pid]
+
+    def close(self) -> None:
+        for slot in self._slots.values():
+            for kind in (0, 1, 2, 3):
+                self._close(slot, kind)
+        self._slots.clear()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
 
     def read(self, pid: int) -> ProcReading | None:
-        data = _read_small(f"/proc/{pid}/stat")
+        return self._parse_stat(pid, self._cached(pid, 0, "stat"))
+
+    def read_uncached(self, pid: int) -> ProcReading | None:
+        """A reading without keeping a descriptor (probing pids that are likely not ours)."""
+        return self._parse_stat(pid, _read_small(f"/proc/{pid}/stat"))
+
+    def is_thread_group_leader(self, pid: int) -> bool:
+        """False for a thread id (``/proc/TID`` exists for threads too) or a vanished pid."""
+        data = _read_small(f"/proc/{pid}/status")
+        if not data:
+            return False
+        start = data.find(b"\nTgid:")
+        if start < 0:
+            return False
+        end = data.index(b"\n", start + 1)
+        return int(data[start + 6 : end]) == pid
+
+    def _parse_stat(self, pid: int, data: bytes | None) -> ProcReading | None:
         if not data:
             return None
-        # comm may contain spaces and parentheses: fields start after the last ')'.
-        fields = data[data.rindex(b")") + 2 :].split()
-        return ProcReading(
+        # comm may contain spaces and parentheses: fields start after the last ')'. Only the
+        # first 22 are needed; tuple.__new__ skips the NamedTuple constructor's own overhead.
+        f = data[data.rindex(b")") + 2 :].split(None, 22)
+        return _new_reading(ProcReading, (
             pid,
-            int(fields[1]),
-            int(fields[3]),
-            float(fields[19]),
-            fields[0] in (b"Z", b"X"),
-            (int(fields[11]) + int(fields[12])) / _CLK_TCK,
-            int(fields[17]),
-            int(fields[20]),
-            int(fields[21]) * _PAGE,
-        )
+            int(f[1]),
+            int(f[3]),
+            float(f[19]),
+            f[0] in (b"Z", b"X"),
+            (int(f[11]) + int(f[12])) / _CLK_TCK,
+            int(f[17]),
+            int(f[20]),
+            int(f[21]) * _PAGE,
+        ))
 
     def children(self, pid: int, num_threads: int = 0) -> list[int]:
         """Direct children, from every thread's ``children`` file (a thread may fork)."""
-        if num_threads == 1:
-            tids = [str(pid)]
+        if num_threads == 1:  # the common case: one cached file
+            data = self._cached(pid, 3, f"task/{pid}/children", empty_ok=True)
+            return list(map(int, data.split())) if data else []
         else:
             try:
                 tids = os.listdir(f"/proc/{pid}/task")
@@ -97,14 +215,32 @@ class LinuxProcReader:
         return kids
 
     def num_fds(self, pid: int) -> int | None:
+        # Linux >= 6.2 reports the number of open fds as the directory's size: one fstat of a
+        # cached descriptor instead of a listdir; older kernels say 0 and we count.
+        slot = self._slot(pid, 2)
+        fd = slot[2]
+        if fd >= 0:
+            try:
+                count = os.fstat(fd).st_size
+                if count > 0:
+                    return count
+            except OSError:
+                pass
+            self._close(slot, 2)
         path = f"/proc/{pid}/fd"
         try:
-            # Linux >= 6.2 reports the number of open fds as the directory's size: one stat
-            # instead of a listdir; older kernels say 0 and we count.
             count = os.stat(path).st_size
-            return count if count > 0 else len(os.listdir(path))
+            if count <= 0:
+                return len(os.listdir(path))
         except OSError:
             return None
+        if self._open < self._budget:
+            try:
+                slot[2] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+                self._open += 1
+            except OSError:
+                pass
+        return count
 
     def spawn_marker(self) -> bytes | None:
         """The most recently created pid on the machine (``/proc/loadavg``): while it does not
@@ -113,7 +249,7 @@ class LinuxProcReader:
         return data.rsplit(b" ", 1)[-1] if data else None
 
     def io_bytes(self, pid: int) -> tuple[int, int] | None:
-        data = _read_small(f"/proc/{pid}/io")
+        data = self._cached(pid, 1, "io")
         if not data:
             return None
         # rchar wchar syscr syscw read_bytes write_bytes cancelled_write_bytes, "name: value"
@@ -124,7 +260,15 @@ class LinuxProcReader:
             return None
 
     def uss_bytes(self, pid: int) -> int | None:
-        return _psutil_uss(pid)
+        """Private memory (``Private_*`` of ``smaps_rollup``, as psutil's USS)."""
+        data = _read_small(f"/proc/{pid}/smaps_rollup")
+        if not data:
+            return _psutil_uss(pid)
+        total = 0
+        for line in data.split(b"\n"):
+            if line.startswith(b"Private_"):
+                total += int(line.split()[1]) * 1024
+        return total
 
     def sys_cpu_times(self) -> tuple[float, float]:
         """(busy, total) jiffies of all CPUs, from the first line of ``/proc/stat``."""

@@ -44,6 +44,7 @@ class ProcessTree:
         self._members: dict[int, float] = {}  # pid -> start
         self._adopted: set[int] = set()
         self._marker: bytes | None = None
+        self.probe_limit: int | None = None  # max new pids to probe; None: the tree's size
 
     def set_root(self, pid: int) -> None:
         """A new incarnation of the supervised process (after a restart); members persist."""
@@ -70,7 +71,10 @@ class ProcessTree:
 
         Children are listed only when a process was created somewhere since the last walk
         (the spawn marker moved): otherwise membership can only shrink, and reading the known
-        members is enough. That halves the cost of a sample on a quiet machine.
+        members is enough. When the marker is the last pid the machine created (Linux), the
+        new processes are exactly the pids between the old and the new marker: probing those
+        few for a parent among the members replaces listing the children of every member
+        (500 reads for a 500-process tree; a busy machine creates a few dozen pids a second).
         """
         read = self._reader.read
         marker = self._reader.spawn_marker()
@@ -80,6 +84,8 @@ class ProcessTree:
         if self.root_pid is not None and self.root_pid not in self._members:
             frontier.append(self.root_pid)
             walk = True
+        elif walk and not self._adopted and self._members:
+            walk = not self._probe_new_pids(self._marker, marker, frontier)
         seen: dict[int, ProcReading] = {}
         while frontier:
             pid = frontier.pop()
@@ -98,3 +104,32 @@ class ProcessTree:
         self._marker = marker
         self._adopted &= seen.keys()
         return list(seen.values())
+
+    def _probe_new_pids(self, old: bytes | None, new: bytes | None, frontier: list[int]) -> bool:
+        """Add to ``frontier`` the processes created since ``old`` whose parent is a member.
+
+        False when that cannot be known this way (no last-pid marker, pids wrapped around) or
+        the gap holds more pids than the tree has members: the caller then lists every
+        member's children instead, which then costs less.
+        """
+        probe = getattr(self._reader, "read_uncached", None)
+        leader = getattr(self._reader, "is_thread_group_leader", None)
+        if probe is None or leader is None or old is None or new is None:
+            return False
+        old, new = old.strip(), new.strip()
+        if not (old.isdigit() and new.isdigit()):
+            return False
+        first, last = int(old) + 1, int(new)
+        # Probing a pid costs about as much as reading a member's children file (cached):
+        # probe only when fewer pids than members were created.
+        limit = self.probe_limit if self.probe_limit is not None else len(self._members)
+        if last < first or last - first >= limit:
+            return False
+        parents = set(self._members)
+        for pid in range(first, last + 1):
+            reading = probe(pid)
+            # A thread id also has a /proc entry, with its process's parent: not a child.
+            if reading is not None and reading.ppid in parents and leader(pid):
+                parents.add(pid)  # pids grow: its own children come later in this loop
+                frontier.append(pid)
+        return True

@@ -205,6 +205,7 @@ class Profile(_Model):
     logs: Logs = Field(default_factory=Logs)
     disk: Disk = Field(default_factory=Disk)
     metrics_url: str | None = None
+    metrics_listen: str | None = None  # HOST:PORT for `soakctl run --metrics-listen`
     after: list[Argv] = Field(default_factory=list)
     criteria: list[str] = Field(default_factory=list)
     # Series judged for leaks besides RSS (default: resource-like names; docs/run-files.md)
@@ -215,6 +216,15 @@ class Profile(_Model):
         default_factory=list, description="commands run at start, first live leak and end")
     tracemalloc_url: str | None = Field(
         None, description="a Python target's tracemalloc snapshot endpoint (loopback)")
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _listen_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            from soakctl.exporter import parse_listen
+
+            parse_listen(value)  # ValueError names what is wrong
+        return value
 
     @field_validator("interval_s")
     @classmethod

@@ -54,27 +54,32 @@ class ProcessTreeSampler:
         live = [r for r in readings if not r.zombie]
         reader = self._reader
 
+        # One pass over the live members (a 500-process tree makes every pass count).
         cpu: dict[tuple[int, float], float] = {}
+        prev_cpu = self._prev_cpu
         cpu_delta = 0.0
+        num_fds = io_read = io_write = rss = vms = threads = 0
+        count_fds, read_io = reader.num_fds, reader.io_bytes
         for r in live:
-            key = (r.pid, r.start)
-            cpu[key] = r.cpu_s
-            before = self._prev_cpu.get(key)
-            cpu_delta += r.cpu_s - before if before is not None else r.cpu_s
+            pid = r.pid
+            key = (pid, r.start)
+            cpu_s = r.cpu_s
+            cpu[key] = cpu_s
+            cpu_delta += cpu_s - prev_cpu.get(key, 0.0)
+            rss += r.rss_bytes
+            vms += r.vms_bytes
+            threads += r.num_threads
+            fds = count_fds(pid)
+            if fds is not None:
+                num_fds += fds
+            io = read_io(pid)
+            if io is not None:
+                io_read += io[0]
+                io_write += io[1]
         wall = now_mono - self._prev_mono if self._prev_mono is not None else 0.0
         cpu_percent = 100.0 * cpu_delta / wall if wall > 0 else 0.0
         self._prev_cpu = cpu
         self._prev_mono = now_mono
-
-        num_fds = io_read = io_write = 0
-        for r in live:
-            fds = reader.num_fds(r.pid)
-            if fds is not None:
-                num_fds += fds
-            io = reader.io_bytes(r.pid)
-            if io is not None:
-                io_read += io[0]
-                io_write += io[1]
 
         root = self.tree.root_pid
         sample: Sample = {
@@ -83,8 +88,8 @@ class ProcessTreeSampler:
             "name": self.name,
             "pid": root,
             "num_procs": len(live),
-            "rss_bytes": sum(r.rss_bytes for r in live),
-            "vms_bytes": sum(r.vms_bytes for r in live),
+            "rss_bytes": rss,
+            "vms_bytes": vms,
         }
         if self._count % self._uss_every == 0:
             uss = [reader.uss_bytes(r.pid) for r in live]
@@ -92,7 +97,7 @@ class ProcessTreeSampler:
                 sample["uss_bytes"] = sum(u for u in uss if u is not None)
         self._count += 1
         sample["cpu_percent"] = round(cpu_percent, 2)
-        sample["num_threads"] = sum(r.num_threads for r in live)
+        sample["num_threads"] = threads
         sample["num_fds"] = num_fds
         # A zombie whose parent is soakctl is ours to reap on the next tick, not a leak.
         sample["zombies"] = sum(1 for r in readings if r.zombie and r.ppid != self._own_pid)
@@ -107,6 +112,9 @@ class ProcessTreeSampler:
             scraped = self._metrics()
             if scraped is not None:
                 sample["metrics"] = scraped
+        sweep = getattr(reader, "sweep", None)
+        if sweep is not None:
+            sweep()  # close cached procfs descriptors of processes that left the tree
         return sample
 
     def _sys_cpu_percent(self) -> float:

@@ -20,6 +20,7 @@ ZERO = Decimal(0)
 # quickly saturated, so a long run's memory is flat within minutes, not hours.
 EXECUTION_HISTORY = 1_000
 PRICE_DP = Decimal("0.00000001")
+MM_RATE = Decimal("0.005")  # maintenance margin rate of the lowest risk tier
 
 
 def dec_str(value: Decimal) -> str:
@@ -39,6 +40,19 @@ class Position:
     updated_ms: int = 0
     seq: int = 0
     last_closed: Decimal = ZERO  # qty the last fill closed (execution ``closedSize``)
+    leverage: Decimal = Decimal(10)  # set by /v5/position/set-leverage; IM = value / leverage
+
+    @property
+    def value(self) -> Decimal:
+        return abs(self.size) * self.avg_price
+
+    @property
+    def initial_margin(self) -> Decimal:
+        return self.value / self.leverage
+
+    @property
+    def maintenance_margin(self) -> Decimal:
+        return self.value * MM_RATE
 
     def apply(self, *, is_buy: bool, qty: Decimal, price: Decimal) -> Decimal:
         """Add a fill; returns the realised PnL of the part that reduced the position."""
@@ -76,13 +90,13 @@ class Position:
             "side": side,
             "size": inst.qty_str(int(abs(self.size) / inst.qty_step)),
             "positionValue": dec_str(value),
-            "positionBalance": dec_str(value / 10),
+            "positionBalance": dec_str(self.initial_margin),
             "markPrice": dec_str(mark),
-            "leverage": "10",
+            "leverage": dec_str(self.leverage),
             "autoAddMargin": 0,
             "positionStatus": "Normal",
-            "positionIM": dec_str(value / 10),
-            "positionMM": dec_str(value * Decimal("0.005")),
+            "positionIM": dec_str(self.initial_margin),
+            "positionMM": dec_str(self.maintenance_margin),
             "liqPrice": "",
             "bustPrice": "",
             "takeProfit": "0",
@@ -117,6 +131,9 @@ class Account:
         default_factory=lambda: deque(maxlen=EXECUTION_HISTORY)
     )
     cum_realised: Decimal = ZERO
+
+    def leverage_of(self, inst: Instrument) -> Decimal:
+        return self.position(inst).leverage if inst.category is Category.LINEAR else Decimal(1)
 
     def position(self, inst: Instrument) -> Position:
         pos = self.positions.get(inst.symbol)
@@ -158,50 +175,73 @@ class Account:
         )
 
     def wallet_wire(
-        self, marks: dict[str, Decimal], usd_prices: dict[str, Decimal]
+        self,
+        marks: dict[str, Decimal],
+        usd_prices: dict[str, Decimal],
+        *,
+        order_im: Decimal = ZERO,
+        locked: dict[str, Decimal] | None = None,
     ) -> dict[str, Any]:
+        """The ``UNIFIED`` wallet: margins from positions (IM = value / leverage, MM at
+        :data:`MM_RATE`) and open linear orders (``order_im``, USDT); spot orders lock what
+        they may spend (``locked``). Available = wallet - IM - locked, so every figure agrees
+        with ``position/list`` and the open orders (docs/simulator.md, "Account and margins")."""
+        locked = locked or {}
         upl = self.unrealised(marks)
+        position_im = sum((p.initial_margin for p in self.positions.values()), ZERO)
+        position_mm = sum((p.maintenance_margin for p in self.positions.values()), ZERO)
         coins = []
         total_wallet = ZERO
         for coin, balance in sorted(self.balances.items()):
             usd = balance * usd_prices.get(coin, Decimal(1))
             total_wallet += usd
-            coin_upl = upl if coin == "USDT" else ZERO
+            is_settle = coin == "USDT"
+            coin_upl = upl if is_settle else ZERO
+            pos_im, pos_mm = (position_im, position_mm) if is_settle else (ZERO, ZERO)
+            ord_im = order_im if is_settle else ZERO
+            coin_locked = locked.get(coin, ZERO)
+            available = max(ZERO, balance - pos_im - ord_im - coin_locked)
             coins.append(
                 {
                     "coin": coin,
                     "equity": dec_str(balance + coin_upl),
                     "usdValue": dec_str(usd),
                     "walletBalance": dec_str(balance),
-                    "availableToWithdraw": dec_str(balance),
+                    "availableToWithdraw": dec_str(available),
                     "availableToBorrow": "",
                     "borrowAmount": "0",
                     "accruedInterest": "0",
-                    "totalOrderIM": "0",
-                    "totalPositionIM": "0",
-                    "totalPositionMM": "0",
+                    "totalOrderIM": dec_str(ord_im),
+                    "totalPositionIM": dec_str(pos_im),
+                    "totalPositionMM": dec_str(pos_mm),
                     "unrealisedPnl": dec_str(coin_upl),
-                    "cumRealisedPnl": dec_str(self.cum_realised if coin == "USDT" else ZERO),
+                    "cumRealisedPnl": dec_str(self.cum_realised if is_settle else ZERO),
                     "bonus": "0",
                     "collateralSwitch": True,
                     "marginCollateral": True,
-                    "locked": "0",
+                    "locked": dec_str(coin_locked),
                     "spotHedgingQty": "0",
                     "spotBorrow": "0",
                 }
             )
         equity = total_wallet + upl
+        initial = position_im + order_im
+        locked_usd = sum((v * usd_prices.get(c, Decimal(1)) for c, v in locked.items()), ZERO)
         return {
             "accountType": "UNIFIED",
-            "accountIMRate": "0",
-            "accountMMRate": "0",
+            "accountIMRate": dec_str(_ratio(initial, equity)),
+            "accountMMRate": dec_str(_ratio(position_mm, equity)),
             "accountLTV": "0",
             "totalEquity": dec_str(equity),
             "totalWalletBalance": dec_str(total_wallet),
             "totalMarginBalance": dec_str(equity),
-            "totalAvailableBalance": dec_str(equity),
+            "totalAvailableBalance": dec_str(max(ZERO, equity - initial - locked_usd)),
             "totalPerpUPL": dec_str(upl),
-            "totalInitialMargin": "0",
-            "totalMaintenanceMargin": "0",
+            "totalInitialMargin": dec_str(initial),
+            "totalMaintenanceMargin": dec_str(position_mm),
             "coin": coins,
         }
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal:
+    return (part / whole).quantize(Decimal("0.0001")) if whole > 0 else ZERO

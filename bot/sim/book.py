@@ -162,6 +162,15 @@ class OrderBook:
         self.side(is_bid=is_bid).set_synthetic(ticks, lots)
         self.version += 1
 
+    def drop_synthetic_behind(self, ticks: int, *, is_bid: bool) -> None:
+        """Remove the synthetic entries queued after the last user order at ``ticks``."""
+        level = self.side(is_bid=is_bid).levels.get(ticks)
+        if level is None:
+            return
+        while level.entries and level.entries[-1].order is None:
+            level.total -= level.entries.pop().lots
+            self.version += 1
+
     def reduce_order(self, ticks: int, order: Order, lots: int, *, is_bid: bool) -> None:
         """Take ``lots`` off a resting order in place (it keeps its queue position)."""
         level = self.side(is_bid=is_bid).levels.get(ticks)

@@ -72,7 +72,7 @@ def _decimal(name: str, text: str) -> Decimal:
     except InvalidOperation:
         raise _fail(f"--{name}: not a number: {text!r}") from None
     if not value.is_finite() or abs(value) >= 1:
-        raise _fail(f"--{name}: fee rate must be a fraction in (-1, 1), got {text}")
+        raise _fail(f"--{name}: rate must be a fraction in (-1, 1), got {text}")
     return value
 
 
@@ -103,7 +103,32 @@ def sim(
     tick_interval_ms: Annotated[float, typer.Option(help="Market process step.", min=1)] = 100.0,
     taker_rate: Annotated[
         float, typer.Option(help="Taker orders per symbol per second.", min=0)
-    ] = 2.0,
+    ] = 4.0,
+    taker_size_levels: Annotated[
+        float, typer.Option(help="Mean taker size, in mean book-level sizes.", min=0.001)
+    ] = 0.4,
+    taker_size_sigma: Annotated[
+        float, typer.Option(help="Log-normal shape of taker sizes (0 = all alike).", min=0)
+    ] = 1.2,
+    mid_moves_per_s: Annotated[
+        float, typer.Option(help="Jumps of the mid price per second.", min=0)
+    ] = 0.5,
+    garch_alpha: Annotated[
+        float, typer.Option(help="GARCH(1,1) weight of the last squared jump.", min=0, max=0.999)
+    ] = 0.05,
+    garch_beta: Annotated[
+        float, typer.Option(help="GARCH(1,1) persistence of the variance.", min=0, max=0.999)
+    ] = 0.90,
+    touch_depth_levels: Annotated[
+        float, typer.Option(help="Mean size at the touch, in mean level sizes.", min=0.001)
+    ] = 3.0,
+    funding_interval_s: Annotated[
+        float, typer.Option(help="Funding period of perpetuals (Bybit: 8 h).", min=1)
+    ] = 28_800.0,
+    funding_rate: Annotated[str, typer.Option(help="Funding rate per period.")] = "0.0001",
+    kline_history_minutes: Annotated[
+        int, typer.Option(help="Seeded 1m candles before the start.", min=0, max=10_080)
+    ] = 1440,
     cadence_scale: Annotated[
         float, typer.Option(help="Multiplier on push intervals.", min=0.01)
     ] = 1.0,
@@ -141,6 +166,15 @@ def sim(
         taker_fee=_decimal("taker-fee", taker_fee),
         tick_interval_ms=tick_interval_ms,
         taker_rate_per_s=taker_rate,
+        taker_size_levels=taker_size_levels,
+        taker_size_sigma=taker_size_sigma,
+        mid_moves_per_s=mid_moves_per_s,
+        garch_alpha=garch_alpha,
+        garch_beta=garch_beta,
+        touch_depth_levels=touch_depth_levels,
+        funding_interval_s=funding_interval_s,
+        funding_rate=_decimal("funding-rate", funding_rate),
+        kline_history_minutes=kline_history_minutes,
         cadence_scale=cadence_scale,
         ws_latency_ms=ws_latency_ms,
         public_idle_timeout_s=public_idle_timeout_s,

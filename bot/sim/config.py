@@ -11,6 +11,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.sim.instruments import Instrument, default_instruments
+from bot.sim.market_model import MarketModel
 
 
 class SimConfig(BaseModel):
@@ -23,8 +24,15 @@ class SimConfig(BaseModel):
     taker_fee: Decimal = Decimal("0.00055")  # taker fee rate
     start_balance_usdt: Decimal = Decimal(100_000)
     tick_interval_ms: float = Field(default=100.0, gt=0)  # market process step
-    taker_rate_per_s: float = Field(default=2.0, ge=0)  # taker market orders per symbol per s
-    taker_size_levels: float = Field(default=1.5, gt=0)  # mean taker size, in mean level sizes
+    # The market model (bot.sim.market_model): defaults and their sources are in
+    # docs/simulator.md, "The market model".
+    taker_rate_per_s: float = Field(default=4.0, ge=0)  # taker market orders per symbol per s
+    taker_size_levels: float = Field(default=0.4, gt=0)  # mean taker size, in mean level sizes
+    taker_size_sigma: float = Field(default=1.2, ge=0)  # log-normal shape of taker sizes
+    mid_moves_per_s: float = Field(default=0.5, ge=0)  # jumps of the mid per second
+    garch_alpha: float = Field(default=0.05, ge=0, lt=1)  # GARCH(1,1) weight of the last jump²
+    garch_beta: float = Field(default=0.90, ge=0, lt=1)  # GARCH(1,1) persistence
+    touch_depth_levels: float = Field(default=3.0, gt=0)  # mean touch size, in level sizes
     book_levels: int = Field(default=200, ge=5, le=1000)  # synthetic levels per side
     cadence_scale: float = Field(default=1.0, gt=0)  # multiplies orderbook push intervals
     level1_repush_s: float = Field(default=3.0, gt=0)  # level-1 snapshot re-push when unchanged
@@ -39,4 +47,20 @@ class SimConfig(BaseModel):
     # Closed orders kept for lookups (Bybit's realtime list shows up to 500 recent closed ones);
     # small so memory saturates within minutes of a long run.
     closed_order_history: int = Field(default=500, ge=10)
+    # Funding of perpetuals: Bybit's 8 h schedule and a typical BTCUSDT rate (0.01 %).
+    funding_interval_s: float = Field(default=28_800.0, gt=0)
+    funding_rate: Decimal = Decimal("0.0001")
+    # Seeded 1m candle history before the start (klines have something to show at once).
+    kline_history_minutes: int = Field(default=1440, ge=0, le=10_080)
     instruments: tuple[Instrument, ...] = Field(default_factory=default_instruments)
+
+    def market_model(self) -> MarketModel:
+        return MarketModel(
+            mid_moves_per_s=self.mid_moves_per_s,
+            garch_alpha=self.garch_alpha,
+            garch_beta=self.garch_beta,
+            taker_rate_per_s=self.taker_rate_per_s,
+            taker_size_levels=self.taker_size_levels,
+            taker_size_sigma=self.taker_size_sigma,
+            touch_depth_levels=self.touch_depth_levels,
+        )

@@ -68,6 +68,8 @@ def stats(sim: Simulator) -> dict[str, Any]:
             if kind not in ("duration", "duration_ms")
         },
         "internal_errors": sim.internal_errors + hub.stats["internal_errors"],
+        "unknown_routes": dict(sim.rest.unknown_routes),
+        "unknown_topics": dict(hub.unknown_topics),
         "tasks": len(sim.tasks),
     }
 

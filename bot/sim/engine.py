@@ -23,6 +23,7 @@ from bot.sim.book import Fill
 from bot.sim.clock import Clock
 from bot.sim.config import SimConfig
 from bot.sim.instruments import Category, Instrument
+from bot.sim.margin import order_margins
 from bot.sim.market import SymbolMarket
 from bot.sim.orders import Order, Status, execution_wire
 from bot.sim.wire import ORDER_NOT_EXISTS, SPOT_ORDER_NOT_EXISTS, ApiError, dumps
@@ -65,6 +66,7 @@ class Exchange:
                 inst,
                 random.Random(config.seed * 1_000_003 + zlib.crc32(repr(inst.key).encode())),  # noqa: S311
                 config.book_levels,
+                model=config.market_model(),
             )
             for inst in config.instruments
         }
@@ -88,6 +90,7 @@ class Exchange:
         self._dirty_positions: set[str] = set()
         self._exec_seq = 0
         self.private_listeners = 0  # authenticated private sockets with topics (set by the hub)
+        self.on_step: list[Callable[[SymbolMarket], None]] = []  # after each market tick
 
     # --- ids, events -------------------------------------------------------------------------
 
@@ -111,8 +114,8 @@ class Exchange:
             inst = self.instruments[(Category.LINEAR, symbol)]
             pos = self.account.position(inst)
             self._emit("position", pos.to_wire(self.markets[inst.key].mark(), ws=True))
-        if self._dirty_positions or "execution" in self._pending:
-            self._emit("wallet", self.wallet())
+        if self._dirty_positions or "execution" in self._pending or "order" in self._pending:
+            self._emit("wallet", self.wallet())  # order margin moves with every order event
         self._dirty_positions.clear()
         pending, self._pending = self._pending, {}
         for topic in ("order", "execution", "position", "wallet"):
@@ -132,7 +135,9 @@ class Exchange:
 
     def wallet(self) -> dict[str, Any]:
         usd = {m.inst.base_coin: m.mark() for m in self.markets.values()}
-        return self.account.wallet_wire(self.marks(), usd)
+        open_orders = (o for orders in self.open_orders.values() for o in orders.values())
+        order_im, locked = order_margins(open_orders, self.account)
+        return self.account.wallet_wire(self.marks(), usd, order_im=order_im, locked=locked)
 
     @property
     def open_count(self) -> int:
@@ -142,6 +147,13 @@ class Exchange:
 
     def place(self, req: OrderRequest) -> Order:
         """Accept an order (the REST ack) and run it through the book; events are flushed."""
+        order = self.new_order(req)
+        self._execute(order, order.created_ms)
+        self.flush()
+        return order
+
+    def new_order(self, req: OrderRequest) -> Order:
+        """An accepted order, registered for lookups, not yet matched (see :meth:`place`)."""
         now = self.clock.now_ms()
         inst = req.inst
         order = Order(
@@ -161,9 +173,27 @@ class Exchange:
         if order.order_link_id:
             self.by_link[order.order_link_id] = order
         self.stats["orders_created"] += 1
-        self._execute(order, now)
-        self.flush()
         return order
+
+    def run_order(self, order: Order) -> None:
+        """Match ``order`` now, as if just placed (a conditional order that fired)."""
+        self._execute(order, self.clock.now_ms())
+        self.flush()
+
+    def mark_position(self, inst: Instrument) -> None:
+        """Push ``inst``'s position and the wallet (its margin changed without a fill)."""
+        self._dirty_positions.add(inst.symbol)
+        self.flush()
+
+    def emit_execution(self, item: dict[str, Any], inst: Instrument) -> None:
+        """Report an account event that is not a fill (funding) on the private streams."""
+        self._emit("execution", item)
+        self._dirty_positions.add(inst.symbol)
+
+    def close_order(self, order: Order, status: Status, cancel_type: str) -> None:
+        """Retire an order that never reached the book (a conditional order cancelled)."""
+        self._close(order, status, self.clock.now_ms(), cancel_type=cancel_type)
+        self.flush()
 
     def _crosses(self, order: Order) -> bool:
         book = self.markets[order.instrument.key].book
@@ -410,7 +440,8 @@ class Exchange:
 
     def step_market(self, market: SymbolMarket, dt_s: float) -> None:
         """Move the mid; resting user orders the move crossed trade (the market went through
-        them) while crossed synthetic size is withdrawn; re-lay depth; then the taker flow."""
+        them, the synthetic size queued ahead of them first) while other crossed synthetic
+        size is withdrawn; re-lay depth; then the taker flow."""
         now = self.clock.now_ms()
         cfg = self.config
         market.step_mid(dt_s)
@@ -423,6 +454,8 @@ class Exchange:
         market.refresh_liquidity()
         for is_buy, lots in market.taker_orders(cfg.taker_rate_per_s, dt_s, cfg.taker_size_levels):
             self.taker_trade(market, is_buy=is_buy, lots=lots, now=now)
+        for hook in self.on_step:
+            hook(market)
         self.flush()
 
     def taker_trade(self, market: SymbolMarket, *, is_buy: bool, lots: int, now: int) -> int:

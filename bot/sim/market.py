@@ -1,9 +1,10 @@
 """The simulated rest of the market for one symbol: a seeded mid-price walk, synthetic depth
 around it, and the sizes of taker market orders.
 
-The engine drives it once per tick: :meth:`SymbolMarket.step_mid` moves the mid (a driftless
-random walk with the instrument's daily volatility), the engine sweeps whatever the move
-crossed (that is how resting user orders get filled when the price trades through them),
+The engine drives it once per tick: :meth:`SymbolMarket.step_mid` moves the mid (jumps with
+GARCH(1,1) variance, :mod:`bot.sim.market_model`), the engine sweeps whatever the move
+crossed (that is how resting user orders get filled when the price trades through them: the
+synthetic size queued ahead of them at their price trades first, in FIFO order),
 :meth:`refresh_liquidity` re-lays synthetic depth around the new touch, and
 :meth:`taker_orders` draws the Poisson taker flow for the tick.
 """
@@ -13,12 +14,14 @@ from __future__ import annotations
 import bisect
 import math
 import random
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.sim.book import Entry, OrderBook
 from bot.sim.instruments import Instrument
+from bot.sim.market_model import GarchJumps, MarketModel, taker_size_lots
 
 GAP_PERCENT = 25  # share of levels beyond the first few left empty (deterministic per price)
 DENSE_LEVELS = 8  # levels next to the touch that are always filled
@@ -45,12 +48,18 @@ class SymbolMarket:
     high_ticks: int = 0
     low_ticks: int = 0
     open_ticks: int = 0
+    model: MarketModel = field(default_factory=MarketModel)
     _last_bid: int = 0
     _refreshes: int = 0
+    _process: GarchJumps | None = None
 
     def __post_init__(self) -> None:
         start = self.inst.to_ticks(self.inst.start_price)
         assert start is not None
+        daily_ticks = (
+            float(self.inst.start_price) * self.inst.daily_vol / float(self.inst.tick_size)
+        )
+        self._process = GarchJumps(self.model, self.rng, daily_ticks)
         self.mid_ticks = start + 0.5
         self.last_trade_ticks = self.high_ticks = self.low_ticks = self.open_ticks = start
         self.refresh_liquidity()
@@ -65,9 +74,8 @@ class SymbolMarket:
         return bid, bid + 1
 
     def step_mid(self, dt_s: float) -> None:
-        sigma_price = float(self.inst.start_price) * self.inst.daily_vol * math.sqrt(dt_s / 86_400)
-        sigma_ticks = sigma_price / float(self.inst.tick_size)
-        self.mid_ticks = max(10.0, self.mid_ticks + self.rng.gauss(0.0, sigma_ticks))
+        assert self._process is not None
+        self.mid_ticks = self._process.step(self.mid_ticks, dt_s)
 
     def _price(self, is_bid: bool, index: int) -> int:
         """Ticks of synthetic level ``index`` (0 = the touch); deeper levels on a fixed grid of
@@ -81,7 +89,8 @@ class SymbolMarket:
         return -(-(ask_top + 1) // step) * step + (index - 1) * step
 
     def _size(self, depth_index: int) -> int:
-        scale = self.mean_level_lots * (0.3 + 1.4 * self.rng.random()) * (1 + depth_index / 40)
+        mean = self.mean_level_lots * (self.model.touch_depth_levels if depth_index == 0 else 1)
+        scale = mean * (0.3 + 1.4 * self.rng.random()) * (1 + depth_index / 40)
         return max(1, round(scale))
 
     def _wanted(self, ticks: int, depth_index: int) -> bool:
@@ -139,17 +148,23 @@ class SymbolMarket:
 
     def withdraw_crossed(self, bid_top: int, ask_top: int) -> None:
         """Cancel synthetic size the new touch crosses (asks at or below the new best bid,
-        bids at or above the new best ask); user orders there stay, to be traded through."""
-        self._trim(is_bid=False, keep_low=bid_top + 1, keep_high=1 << 62)
-        self._trim(is_bid=True, keep_low=0, keep_high=ask_top - 1)
+        bids at or above the new best ask), except what is queued ahead of a user order: that
+        trades before it when the engine sweeps the crossed levels (queue priority)."""
+        self._trim(is_bid=False, keep_low=bid_top + 1, keep_high=1 << 62, keep_ahead=True)
+        self._trim(is_bid=True, keep_low=0, keep_high=ask_top - 1, keep_ahead=True)
 
-    def _trim(self, *, is_bid: bool, keep_low: int, keep_high: int) -> None:
+    def _trim(
+        self, *, is_bid: bool, keep_low: int, keep_high: int, keep_ahead: bool = False
+    ) -> None:
         side = self.book.side(is_bid=is_bid)
         prices = side.prices
         outside = prices[: bisect.bisect_left(prices, keep_low)]
         outside += prices[bisect.bisect_right(prices, keep_high) :]
         for ticks in outside:
-            if side.synthetic_lots(ticks):
+            level = side.levels[ticks]
+            if keep_ahead and any(e.order is not None for e in level.entries):
+                self.book.drop_synthetic_behind(ticks, is_bid=is_bid)
+            elif side.synthetic_lots(ticks):
                 self.book.set_synthetic(ticks, 0, is_bid=is_bid)
 
     def taker_orders(
@@ -164,9 +179,9 @@ class SymbolMarket:
             count += 1
             product *= self.rng.random()
         mean = self.mean_level_lots * size_levels
+        sigma = self.model.taker_size_sigma
         return [
-            (self.rng.random() < 0.5, max(1, round(self.rng.expovariate(1.0 / mean))))
-            for _ in range(count)
+            (self.rng.random() < 0.5, taker_size_lots(self.rng, mean, sigma)) for _ in range(count)
         ]
 
     def record_trade(self, ticks: int, lots: int, now_ms: int) -> str:
@@ -188,5 +203,7 @@ class SymbolMarket:
         return self.inst.price_dec(round(self.mid_ticks))
 
 
-def _has_synthetic(entries: Iterable[Entry]) -> bool:
+def _has_synthetic(entries: deque[Entry]) -> bool:
+    if entries and entries[0].order is None:  # the common case: one synthetic entry
+        return True
     return any(entry.order is None for entry in entries)

@@ -24,6 +24,10 @@ class Status(StrEnum):
     CANCELLED = "Cancelled"
     REJECTED = "Rejected"
     PARTIALLY_FILLED_CANCELED = "PartiallyFilledCanceled"
+    # Conditional orders (bot.sim.conditional): waiting, fired, cancelled before firing.
+    UNTRIGGERED = "Untriggered"
+    TRIGGERED = "Triggered"
+    DEACTIVATED = "Deactivated"
 
 
 class Order:
@@ -47,6 +51,8 @@ class Order:
         "reject_reason",
         "status",
         "time_in_force",
+        "trigger_direction",
+        "trigger_ticks",
         "updated_ms",
     )
 
@@ -83,6 +89,8 @@ class Order:
         self.reject_reason = "EC_NoError"
         self.created_ms = now_ms
         self.updated_ms = now_ms
+        self.trigger_ticks = 0  # > 0: a conditional order (bot.sim.conditional)
+        self.trigger_direction = 0  # 1: fires when the price rises to it, 2: when it falls
 
     @property
     def side(self) -> str:
@@ -99,14 +107,18 @@ class Order:
     def to_wire(self) -> dict[str, Any]:
         inst = self.instrument
         leaves = self.leaves_lots
-        price = inst.price_str(self.price_ticks) if self.order_type == "Limit" else "0"
+        if self.status is Status.UNTRIGGERED:
+            leaves = self.lots
+        # Market orders show their protection price (validate.market_price), as Bybit does.
+        price = inst.price_str(self.price_ticks) if self.price_ticks else "0"
+        conditional = self.trigger_ticks > 0
         avg = (
             str((self.cum_value / inst.qty_dec(self.cum_lots)).quantize(inst.tick_size / 100))
             if self.cum_lots
             else ("0" if inst.category is Category.LINEAR else "")
         )
         leaves_value = inst.price_dec(self.price_ticks) * inst.qty_dec(leaves)
-        return {
+        wire = {
             "category": inst.category.value,
             "symbol": inst.symbol,
             "orderId": self.order_id,
@@ -132,15 +144,15 @@ class Order:
             if self.cum_lots
             else {},
             "feeCurrency": "",
-            "stopOrderType": "",
+            "stopOrderType": "Stop" if conditional else "",
             "orderIv": "",
-            "triggerPrice": "",
+            "triggerPrice": inst.price_str(self.trigger_ticks) if conditional else "",
             "takeProfit": "",
             "stopLoss": "",
             "tpTriggerBy": "",
             "slTriggerBy": "",
-            "triggerDirection": 0,
-            "triggerBy": "",
+            "triggerDirection": self.trigger_direction,
+            "triggerBy": "LastPrice" if conditional else "",
             "lastPriceOnCreated": "",
             "reduceOnly": self.reduce_only,
             "closeOnTrigger": False,
@@ -156,6 +168,9 @@ class Order:
             "createdTime": str(self.created_ms),
             "updatedTime": str(self.updated_ms),
         }
+        if inst.category is Category.SPOT:
+            del wire["tpslMode"]  # Bybit's spot rows have none (clients tell spot by it)
+        return wire
 
 
 def execution_wire(

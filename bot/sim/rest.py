@@ -57,6 +57,7 @@ class RestApi:
         self.auth_error_http_status = auth_error_http_status
         self.routes: dict[tuple[str, str], tuple[Endpoint, bool]] = {}
         self.stats: Counter[str] = Counter()
+        self.unknown_routes: Counter[str] = Counter()  # "GET /v5/..." -> requests
         self._trace_ids = itertools.count(1)
 
     def add(self, method: str, path: str, fn: Endpoint, *, private: bool) -> None:
@@ -100,6 +101,9 @@ class RestApi:
         if route is None:
             known = any(path == request.path for _, path in self.routes)
             self.stats["http_not_found"] += 1
+            wire.note_unknown(
+                self.unknown_routes, f"{request.method} {request.path[:200]}", "route"
+            )
             body = envelope(
                 {},
                 now,

@@ -23,13 +23,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sim import control, endpoints
+from bot.sim import control, endpoints, endpoints_account, endpoints_market
 from bot.sim.auth import RestAuthenticator
 from bot.sim.bookfeed import DEPTHS_MS
 from bot.sim.clock import Clock, SystemClock
 from bot.sim.config import SimConfig
 from bot.sim.engine import Exchange
 from bot.sim.faults import FaultState
+from bot.sim.funding import Funding
 from bot.sim.instruments import Category
 from bot.sim.rest import RestApi
 from bot.sim.wire import envelope
@@ -60,6 +61,7 @@ class Simulator:
     started: float = field(default_factory=time.monotonic)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     internal_errors: int = 0
+    extra_loops: list[tuple[float, Callable[[], Any], str]] = field(default_factory=list)
 
     async def _every(self, interval_s: float, step: Callable[[], Any], name: str) -> None:
         """Run ``step`` every ``interval_s`` without drift; a failing step is logged, counted."""
@@ -111,7 +113,7 @@ class Simulator:
             (ms / 1000 * cfg.cadence_scale, book_step(depth), f"orderbook.{depth}")
             for depth, ms in DEPTHS_MS.items()
         ]
-        for interval_s, step, name in loops:
+        for interval_s, step, name in [*loops, *self.extra_loops]:
             task = asyncio.create_task(self._every(interval_s, step, name), name=f"sim-{name}")
             self.tasks.add(task)
 
@@ -204,6 +206,16 @@ def build_app(
     hub = WsHub(exchange, auth, config)
     endpoints.register(rest, exchange, hub.dcp.window_s)
     sim = Simulator(config, sim_clock, fault_state, exchange, rest, hub)
+    market_data = endpoints_market.MarketData(exchange, config.kline_history_minutes, config.seed)
+    endpoints_market.register(rest, market_data)
+    endpoints_account.register(rest, exchange)
+    klines = endpoints_market.KlineFeed(market_data)
+    hub.topic_feeds.append(klines)
+    funding = Funding(exchange, config.funding_interval_s, config.funding_rate)
+    sim.extra_loops += [
+        (0.5 * config.cadence_scale, klines.publish, "klines"),
+        (1.0, funding.check, "funding"),
+    ]
     app = web.Application(middlewares=[_never_500], client_max_size=256 * 1024)
     app[SIM_KEY] = sim
     app.router.add_route("*", "/v5/public/linear", hub.handler("linear"))

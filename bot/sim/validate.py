@@ -20,7 +20,13 @@ from bot.sim.wire import ApiError, params_error
 
 LINK_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,36}")
 MAX_OPEN_PER_SYMBOL = 500
-LEVERAGE = 10
+MARKET_SLIPPAGE = Decimal("0.03")  # a market order's protection price: best ± 3 %
+
+
+def market_price(ref_ticks: int, *, is_buy: bool) -> int:
+    """The price Bybit shows on a market order: the worst it may fill at (never "0")."""
+    factor = 1 + MARKET_SLIPPAGE if is_buy else 1 - MARKET_SLIPPAGE
+    return max(1, int(ref_ticks * factor))
 
 
 def text(params: dict[str, Any], name: str, *, required: bool = False) -> str:
@@ -120,9 +126,9 @@ def parse_create(exchange: Exchange, params: dict[str, Any]) -> OrderRequest:
         ticks = _ticks(inst, params["price"])
         ref_ticks = ticks
     else:
-        ticks = 0
         best = book.asks.best() if side == "Buy" else book.bids.best()
         ref_ticks = best or exchange.markets[inst.key].last_trade_ticks
+        ticks = market_price(ref_ticks, is_buy=side == "Buy")
     link_id = text(params, "orderLinkId")
     if link_id and not LINK_ID.fullmatch(link_id):
         raise params_error("orderLinkId invalid")
@@ -189,7 +195,7 @@ def _check_value(
                 wire.REDUCE_ONLY_ZERO, "current position is zero, cannot fix reduce-only order qty"
             )
         return
-    if value / LEVERAGE > balances.get(inst.quote_coin, Decimal(0)):
+    if value / exchange.account.leverage_of(inst) > balances.get(inst.quote_coin, Decimal(0)):
         raise ApiError(wire.BALANCE_LINEAR)
 
 

@@ -7,11 +7,16 @@ errors. Messages follow the field captures of docs/bybit-v5.md §2 and §5.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from typing import Any
 
 import orjson
 
 from bot.bybit_v5.retcodes import MESSAGES, RetCode
+
+logger = logging.getLogger(__name__)
+UNKNOWN_KEPT = 1000  # distinct unknown routes / topics counted (bounded: clients choose them)
 
 # The codes this simulator answers with (numbers and messages: bot.bybit_v5.retcodes).
 OK: int = RetCode.OK
@@ -96,3 +101,12 @@ def dumps(obj: Any) -> bytes:
 
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
+
+
+def note_unknown(counts: Counter[str], name: str, kind: str) -> None:
+    """Count a route or topic a client asked for that the simulator lacks; log it once."""
+    if name not in counts:
+        if len(counts) >= UNKNOWN_KEPT:
+            return
+        logger.warning("client asked for unknown %s %s (see /sim/stats)", kind, name)
+    counts[name] += 1

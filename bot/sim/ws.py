@@ -15,6 +15,7 @@ import logging
 import random
 import string
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ from bot.sim.dcp import DcpGuard
 from bot.sim.engine import Exchange
 from bot.sim.instruments import Category, Instrument
 from bot.sim.tickers import TickerFeed
-from bot.sim.wire import ascii_int, dumps
+from bot.sim.wire import ascii_int, dumps, note_unknown
 from bot.sim.ws_trade import TradeGateway
 from bot.sim.wsconn import WsConnection
 
@@ -79,6 +80,9 @@ class WsHub:
             "internal_errors": 0,
         }
         self.trade: TradeGateway | None = None  # /v5/trade order entry, set by the server
+        # More public topics (e.g. klines): objects with owns / subscribe / unsubscribe.
+        self.topic_feeds: list[Any] = []
+        self.unknown_topics: Counter[str] = Counter()  # what clients asked for, not served
         exchange.on_private = self.push_private
         exchange.on_trades = self.push_trades
 
@@ -225,6 +229,8 @@ class WsHub:
         self._reply(conn, "auth", req_id, ok=True, msg="")
 
     def _valid_topic(self, conn: WsConnection, topic: str) -> bool:
+        if any(feed.owns(conn.channel, topic) for feed in self.topic_feeds):
+            return True
         if conn.channel == "private":
             return topic in PRIVATE_TOPICS
         category = Category(conn.channel)
@@ -245,11 +251,14 @@ class WsHub:
             return
         for topic in args:
             if not self._valid_topic(conn, topic):
+                note_unknown(self.unknown_topics, f"{conn.channel}:{topic[:100]}", "topic")
                 self._reply(
                     conn, op, req_id, ok=False, msg=f"error:handler not found,topic:{topic[:100]}"
                 )
                 return
-        if op == "subscribe":
+        # The private channel takes a repeated topic quietly (ccxt re-subscribes ``order`` per
+        # symbol it watches, which works on Bybit); public channels refuse it.
+        if op == "subscribe" and conn.channel != "private":
             duplicate = next((t for t in args if t in conn.topics), None)
             if duplicate is not None:
                 self._reply(
@@ -273,6 +282,10 @@ class WsHub:
 
     def _subscribe_topic(self, conn: WsConnection, topic: str) -> None:
         conn.topics.add(topic)
+        for feed in self.topic_feeds:
+            if feed.owns(conn.channel, topic):
+                feed.subscribe(conn.channel, topic, conn)
+                return
         book_topic = self._book_topic(conn, topic)
         if book_topic is not None:
             self.feeds[Category(conn.channel)].subscribe(book_topic, conn)
@@ -285,6 +298,10 @@ class WsHub:
 
     def _unsubscribe_topic(self, conn: WsConnection, topic: str) -> None:
         conn.topics.discard(topic)
+        for feed in self.topic_feeds:
+            if feed.owns(conn.channel, topic):
+                feed.unsubscribe(conn.channel, topic, conn)
+                return
         book_topic = self._book_topic(conn, topic)
         if book_topic is not None:
             self.feeds[Category(conn.channel)].unsubscribe(book_topic, conn)

@@ -68,6 +68,7 @@ class WsConnection:
         self._queue: deque[tuple[float, bytes]] = deque()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._yielded = False
 
     def start(self) -> asyncio.Task[None]:
         self._writer = asyncio.create_task(self._write_loop(), name=f"sim-ws-writer-{self.conn_id}")
@@ -111,6 +112,13 @@ class WsConnection:
                 if delay > 0:
                     await asyncio.sleep(delay)
                     continue
+                if len(queue) < BATCH_FRAMES and not self._yielded:
+                    # Let the other publishers of this loop turn queue theirs first: one write
+                    # (one syscall) then carries them all.
+                    self._yielded = True
+                    await asyncio.sleep(0)
+                    continue
+                self._yielded = False
                 batch: list[bytes] = []
                 while queue and queue[0][0] <= now and len(batch) < BATCH_FRAMES:
                     batch.append(text_frame(queue.popleft()[1]))

@@ -18,6 +18,7 @@ from soakctl.cli import (
     analyze_cmd,
     audit_cmd,
     cleanup_cmd,
+    compare_cmd,
     logs_cmd,
     monitor_cmd,
     plan_cmd,
@@ -70,6 +71,7 @@ app.command("analyze")(analyze_cmd.analyze)
 app.command("plan")(plan_cmd.plan)
 app.command("verify")(verify_cmd.verify)
 app.command("audit")(audit_cmd.audit)
+app.command("compare")(compare_cmd.compare)
 app.command("cleanup")(cleanup_cmd.cleanup)
 app.add_typer(logs_cmd.app, name="logs")
 

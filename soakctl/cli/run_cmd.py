@@ -7,13 +7,17 @@ plain lines in CI), runs, then analyses the run directory and exits by the verdi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from soakctl.cli.ui import interactive, warn
 from soakctl.errors import SoakError, UsageError
 from soakctl.units import parse_duration
+
+if TYPE_CHECKING:
+    from soakctl.exporter import MetricsExporter
+    from soakctl.observer import RunObserver
 
 RUN_HELP = """Soak a target under the supervisor, sample its whole process tree, then judge it.
 
@@ -40,6 +44,20 @@ def _duration(value: str | None, flag: str) -> float | None:
         return parse_duration(value)
     except ValueError as exc:
         raise UsageError(f"{flag}: {exc}") from None
+
+
+def _with_exporter(view: RunObserver, flag: str | None, key: str | None
+                   ) -> tuple[RunObserver, MetricsExporter | None]:
+    """The view, plus the ``--metrics-listen`` exporter (flag, else profile key) if asked."""
+    listen = flag or key
+    if not listen:
+        return view, None
+    from soakctl.exporter import MetricsExporter
+    from soakctl.observer import FanOut
+
+    exporter = MetricsExporter(listen, warn=warn,
+                               source="--metrics-listen" if flag else "metrics_listen")
+    return FanOut(view, exporter), exporter
 
 
 def run(
@@ -72,6 +90,13 @@ def run(
                  "restarts, ...). Checked after 10m, every 2m (profile abort_on_fail: to tune).",
         ),
     ] = False,
+    metrics_listen: Annotated[
+        str | None,
+        typer.Option("--metrics-listen", metavar="HOST:PORT",
+                     help="Serve the latest samples for Prometheus at http://HOST:PORT/metrics. "
+                          "A bare PORT binds 127.0.0.1; another host only when written out "
+                          "(e.g. 0.0.0.0:9108)."),
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", hidden=True)] = None,
 ) -> None:
     from soakctl.profile import DEFAULT_PROFILE, Profile, load_profile
@@ -114,10 +139,16 @@ def run(
     from soakctl.cli.live import PlainObserver, RichObserver
     from soakctl.cli.logsetup import RunLogFile
 
-    observer = RunLogFile(RichObserver() if interactive() else PlainObserver())
+    observer, exporter = _with_exporter(
+        RunLogFile(RichObserver() if interactive() else PlainObserver()), metrics_listen,
+        prof.metrics_listen)
     soak = SoakRun(options, observer=observer)
-    with stop_on_signals(soak):
-        result = soak.execute()
+    try:
+        with stop_on_signals(soak):
+            result = soak.execute()
+    finally:
+        if exporter is not None:
+            exporter.close()
 
     if result.exit_reason == ExitReason.WRITE_FAILED:
         warn(f"{result.error}: the run stopped early; what it wrote before stays valid")

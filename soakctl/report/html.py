@@ -244,7 +244,9 @@ def _chart(analysis: Analysis, title: str, unit: str, series: list[tuple[str, st
     return chart
 
 
-def _rss_chart(analysis: Analysis, constants: dict[str, float]) -> str:
+def _rss_chart(analysis: Analysis, constants: dict[str, float] | None = None) -> str:
+    """The RSS chart (a constant RSS goes into ``constants`` instead, when given)."""
+    constants = {} if constants is None else constants
     leak = analysis.leak
     ts = analysis.samples.columns["ts"]
     cycles = (float(ts[-1] - ts[0]) / leak.period_s) if leak.period_s else 0.0

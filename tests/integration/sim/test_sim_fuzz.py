@@ -263,7 +263,7 @@ def test_server_survives_and_leaks_nothing(server: SimThread) -> None:
     # Runs after the property tests in this module (file order): everything still works.
     wait_for(lambda: server.stats()["ws_clients"] == 0, what="sockets closed")
     baseline = server.call(lambda: len(server.sim.tasks))
-    assert baseline == 10  # the simulator's own loops, nothing more
+    assert baseline == 12  # the simulator's own loops (incl. klines, funding), nothing more
     wait_for(lambda: task_count(server) == BASELINE["tasks"], what="per-connection tasks gone")
     stats = server.stats()
     assert stats["internal_errors"] == 0

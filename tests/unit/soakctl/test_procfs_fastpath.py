@@ -1,0 +1,190 @@
+"""The Linux /proc fast path against psutil, on real processes: cached descriptors, the probe of
+new pids instead of a children walk, threads not taken for children, descriptors released."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from soakctl.procfs import LinuxProcReader, default_reader
+from soakctl.proctree import ProcessTree
+from soakctl.sample import ProcessTreeSampler
+
+pytestmark = pytest.mark.skipif(not isinstance(default_reader(), LinuxProcReader),
+                                reason="Linux procfs only")
+
+# A parent that, on each line on stdin, forks a sleeping child ("fork"), a grandchild through
+# a short-lived child ("nest") or starts 3 threads ("threads").
+PARENT = r"""
+import os, signal, sys, threading, time
+if "--reap" in sys.argv:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children vanish at exit, no zombies
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == "fork":
+        if os.fork() == 0:
+            time.sleep(120); os._exit(0)
+    elif cmd == "nest":
+        if os.fork() == 0:
+            if os.fork() == 0:
+                time.sleep(120); os._exit(0)
+            time.sleep(120); os._exit(0)
+    elif cmd == "threads":
+        for _ in range(3):
+            threading.Thread(target=time.sleep, args=(120,), daemon=True).start()
+    print("ok", flush=True)
+"""
+
+
+def _end(proc: subprocess.Popen[str]) -> None:
+    os.killpg(proc.pid, 9)
+    proc.wait(timeout=10)
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            pipe.close()
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", PARENT, *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _tell(proc: subprocess.Popen[str], cmd: str) -> None:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(cmd + "\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().strip() == "ok"
+
+
+def _expected(pid: int) -> set[int]:
+    root = psutil.Process(pid)
+    return {pid} | {c.pid for c in root.children(recursive=True)}
+
+
+def _wait_members(tree: ProcessTree, root: int, count: int) -> tuple[set[int], set[int]]:
+    """(members, psutil's view) once psutil sees ``count`` processes and the tree agrees."""
+    deadline = time.monotonic() + 20
+    got: set[int] = set()
+    want: set[int] = set()
+    while time.monotonic() < deadline:
+        want = _expected(root)
+        got = {r.pid for r in tree.refresh()}
+        if len(want) == count and got == want:
+            break
+        time.sleep(0.05)
+    return got, want
+
+
+def test_readings_match_psutil_and_the_tree_follows_forks_not_threads() -> None:
+    proc = _spawn()
+    reader = LinuxProcReader()
+    try:
+        tree = ProcessTree(reader, proc.pid)
+        tree.set_root(proc.pid)
+        assert {r.pid for r in tree.refresh()} == {proc.pid}
+        count = 1
+        for cmd in ("fork", "threads", "nest", "fork", "threads"):
+            _tell(proc, cmd)
+            count += {"fork": 1, "nest": 2, "threads": 0}[cmd]
+            got, want = _wait_members(tree, proc.pid, count)
+            assert got == want and len(got) == count, cmd
+        for r in tree.refresh():
+            p = psutil.Process(r.pid)
+            with p.oneshot():
+                mem = p.memory_info()
+                assert r.ppid == p.ppid()
+                assert r.num_threads == p.num_threads()
+                assert r.vms_bytes == mem.vms
+                assert abs(r.rss_bytes - mem.rss) <= 1 << 20
+                assert reader.num_fds(r.pid) == p.num_fds()
+                io = p.io_counters()
+                got_io = reader.io_bytes(r.pid)
+                assert got_io is not None and got_io[0] <= io.read_bytes
+            uss = reader.uss_bytes(r.pid)
+            ref = p.memory_full_info().uss
+            assert uss is not None and abs(uss - ref) <= 1 << 20
+        # The parent's thread ids are never members (they have /proc entries too).
+        tids = {t.id for t in psutil.Process(proc.pid).threads()} - {proc.pid}
+        assert tids and not tids & set(tree.pids())
+    finally:
+        _end(proc)
+        reader.close()
+
+
+def test_cached_descriptors_follow_the_tree_and_are_released() -> None:
+    proc = _spawn("--reap")
+    reader = LinuxProcReader()
+    before = _open_fds()
+    try:
+        tree = ProcessTree(reader, proc.pid)
+        tree.set_root(proc.pid)
+        sampler = ProcessTreeSampler(reader, tree, disk_path="/tmp")
+        for _ in range(4):
+            _tell(proc, "fork")
+        got, want = _wait_members(tree, proc.pid, 5)
+        assert got == want
+        sample = sampler.sample()
+        assert sample["num_procs"] == 5
+        cached = _open_fds() - before
+        assert 5 <= cached <= 5 * 4  # stat, io, fd directory and children per member at most
+        # CPU time is read afresh from a cached descriptor (pread at offset 0).
+        _tell(proc, "threads")
+        first = {r.pid: r.cpu_s for r in tree.refresh()}
+        for child in psutil.Process(proc.pid).children():
+            child.kill()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and sampler.sample()["num_procs"] != 1:
+            time.sleep(0.05)
+        sampler.sample()
+        # The children's descriptors are closed once they left the tree (and were reaped).
+        assert _open_fds() - before <= 4
+        assert set(first) >= {proc.pid}
+    finally:
+        _end(proc)
+        reader.close()
+    assert _open_fds() <= before
+
+
+def test_new_children_are_found_by_probing_the_new_pids_only() -> None:
+    proc = _spawn()
+    reader = LinuxProcReader()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        tree = ProcessTree(reader, proc.pid)
+        tree.set_root(proc.pid)
+        tree.refresh()
+        _tell(proc, "nest")
+        _tell(proc, "threads")
+        got, _want = _wait_members(ProcessTree(reader, proc.pid), proc.pid, 3)
+        kids = sorted(got - {proc.pid})
+        tids = sorted({t.id for t in psutil.Process(proc.pid).threads()} - {proc.pid})
+        pids = [*kids, *tids, other.pid]
+        frontier: list[int] = []
+        # Markers as /proc/loadavg gives them (with the newline): the last pid created.
+        old, new = f"{min(pids) - 1}\n".encode(), f"{max(pids)}\n".encode()
+        calls: list[int] = []
+        tree.probe_limit = 10_000  # by default no more pids than the tree has members
+        listing = reader.children
+        reader.children = lambda pid, n=0: calls.append(pid) or listing(pid, n)  # type: ignore[method-assign]
+        assert tree._probe_new_pids(old, new, frontier)
+        assert sorted(frontier) == kids  # child and grandchild; no thread ids, no stranger
+        assert not calls
+        # A gap too wide, or pids that wrapped around: the caller must walk instead.
+        assert not tree._probe_new_pids(b"10\n", b"100000\n", [])
+        assert not tree._probe_new_pids(new, old, [])
+        tree.probe_limit = None
+        assert not tree._probe_new_pids(b"10\n", b"12\n", [])  # 1 member: walking is cheaper
+    finally:
+        other.kill()
+        other.wait(timeout=10)
+        _end(proc)
+        reader.close()
