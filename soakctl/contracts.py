@@ -342,6 +342,7 @@ class RunJson(TypedDict):
     log_error_levels: NotRequired[list[str]]  # words that make a log line an error_log_lines one
     liveness: NotRequired[dict[str, Any]]  # the target's liveness probe, as configured
     abort_on_fail: NotRequired[dict[str, float]]  # {"after_s", "every_s"} when on
+    leak_series: NotRequired[list[str]]  # the profile's series judged for leaks, when it names them
 
 
 # -- analysis.json --------------------------------------------------------------------------
@@ -367,6 +368,7 @@ class MemoryLeak(_LeakCommon):
     slope_mib_per_hour: float | None
     ci_mib_per_hour: list[float | None]
     threshold_mib_per_hour: float | None
+    min_detectable_mib_per_hour: float | None  # smallest leak this run could catch (95 % power)
 
 
 class CountLeak(_LeakCommon):
@@ -375,6 +377,7 @@ class CountLeak(_LeakCommon):
     slope_per_hour: float | None
     ci_per_hour: list[float | None]
     threshold_per_hour: float | None
+    min_detectable_per_hour: float | None  # smallest growth this run could catch (95 % power)
 
 
 class SeriesStats(TypedDict):

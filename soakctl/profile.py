@@ -208,6 +208,8 @@ class Profile(_Model):
     metrics_listen: str | None = None  # HOST:PORT for `soakctl run --metrics-listen`
     after: list[Argv] = Field(default_factory=list)
     criteria: list[str] = Field(default_factory=list)
+    # Series judged for leaks besides RSS (default: resource-like names; docs/run-files.md)
+    leak_series: list[str] | None = None
     audit: Audit = Field(default_factory=Audit)
     abort_on_fail: Annotated[AbortOnFail | None, BeforeValidator(_abort_on_fail)] = None
     diagnose: list[Argv] = Field(

@@ -180,6 +180,8 @@ class SoakRun:
             "log_error_levels": list(self.profile.logs.error_levels),
             "soakctl_process": own_identity(),  # for `soakctl cleanup` after a crash
         }
+        if self.profile.leak_series is not None:
+            self._meta["leak_series"] = list(self.profile.leak_series)
         write_json_atomic(run_dir / "run.json", self._meta)
         self._reserve = run_dir / ".space-reserve"
         with open(self._reserve, "wb") as fh:  # freed when a write fails, for the final files

@@ -43,6 +43,13 @@ from soakkit.atomic import write_bytes_atomic
 OTHER_THRESHOLDS_PER_H = {"num_fds": 10.0, "num_threads": 5.0, "num_procs": 2.0}
 # Prometheus counters grow by design: their "leak" would be noise.
 _COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_created", "_bucket")
+# A scraped gauge is judged for leaks by default only when its name says it holds a resource.
+RESOURCE_WORDS = ("bytes", "size", "queue", "cache", "connections", "conns", "tasks",
+                  "handles", "fds", "threads", "goroutines", "memory", "heap", "buffer",
+                  "sockets", "objects", "pending", "backlog", "sessions")
+# ... and never when it is a business gauge (these grow or wander by design).
+BUSINESS_WORDS = ("pnl", "position", "fill", "price", "balance", "equity", "order", "trade",
+                  "volume", "notional", "profit", "rebate", "fee")
 STATS_EXCLUDED = ("ts", "pid")
 
 
@@ -60,6 +67,7 @@ class Analysis:
     baseline: BaselineJson | None = None
     verdict: Literal["pass", "fail"] = "pass"
     reasons: list[str] = field(default_factory=list)
+    leak_series: list[str] | None = None  # the profile's explicit list, else names decide
 
     @property
     def exit_code(self) -> int:
@@ -159,12 +167,25 @@ def _threshold_per_h(analysis: Analysis, series: str, col: np.ndarray) -> float:
     return max(1.0, 0.05 * float(np.nanmedian(np.abs(col))))
 
 
-def _detect(analysis: Analysis, series: str, col: np.ndarray) -> LeakResult:
+def _detect(analysis: Analysis, series: str, col: np.ndarray, min_warmup_s: float = 0.0
+            ) -> LeakResult:
     is_mib = series in ("rss_bytes", "uss_bytes", "vms_bytes")
     return detect_leak(series, analysis.samples.columns["ts"], col,
                        _threshold_per_h(analysis, series, col),
                        analysis.samples.columns.get("restarts"),
-                       scale=1 / MIB if is_mib else 1.0, unit="MiB" if is_mib else "")
+                       scale=1 / MIB if is_mib else 1.0, unit="MiB" if is_mib else "",
+                       min_warmup_s=min_warmup_s)
+
+
+def _memory_warmups(analysis: Analysis, rss: np.ndarray, uss: np.ndarray) -> None:
+    """RSS and USS of one run share one start-up: both are judged after the longer warm-up."""
+    results = analysis.leak_results
+    results["uss_bytes"] = _detect(analysis, "uss_bytes", uss)
+    for _ in range(2):  # twice: a series sampled less often rounds its warm-up up to a bucket
+        longer = max(results["rss_bytes"].warmup_s, results["uss_bytes"].warmup_s)
+        for name, col in (("rss_bytes", rss), ("uss_bytes", uss)):
+            if results[name].warmup_s < longer - 1e-6:
+                results[name] = _detect(analysis, name, col, min_warmup_s=longer)
 
 
 def _run_meta(ctx: RunContext) -> RunSummary:
@@ -194,7 +215,8 @@ def analyze_path(
     parsed = parse_all(DEFAULT_CRITERIA, profile_criteria, list(criteria))
     samples = load_samples(samples_path, warn)
     analysis = Analysis(input_path=path, samples=samples, context=context,
-                        threshold_mib_per_h=leak_threshold_mib_per_h)
+                        threshold_mib_per_h=leak_threshold_mib_per_h,
+                        leak_series=_leak_series(context))
     _analyse_series(analysis)
     analysis.criteria = [evaluate(c, analysis) for c in parsed]
     if baseline is not None:
@@ -218,12 +240,39 @@ def _analyse_series(analysis: Analysis) -> None:
         if stats is not None:
             analysis.stats[f"metrics.{name}"] = stats
     analysis.leak_results["rss_bytes"] = _detect(analysis, "rss_bytes", cols["rss_bytes"])
-    for name in ("uss_bytes", *OTHER_THRESHOLDS_PER_H):
-        if name in cols:
+    if "uss_bytes" in cols:
+        _memory_warmups(analysis, cols["rss_bytes"], cols["uss_bytes"])
+    for name in OTHER_THRESHOLDS_PER_H:
+        if name in cols and (analysis.leak_series is None or name in analysis.leak_series):
             analysis.leak_results[name] = _detect(analysis, name, cols[name])
     for name, col in analysis.samples.metrics.items():
-        if not name.endswith(_COUNTER_SUFFIXES) and np.isfinite(col).sum() >= 6:
+        if is_leak_series(f"metrics.{name}", analysis.leak_series) and np.isfinite(col).sum() >= 6:
             analysis.leak_results[f"metrics.{name}"] = _detect(analysis, f"metrics.{name}", col)
+
+
+def is_leak_series(series: str, explicit: Sequence[str] | None = None) -> bool:
+    """Whether a scraped metric is judged for leaks (and noted when it grows).
+
+    A profile's ``leak_series`` list decides when given (``NAME`` or ``metrics.NAME``);
+    otherwise counters never are, business gauges (PnL, position, fills, ...) never are, and
+    a gauge is when its name says it holds a resource (bytes, size, queue, cache, connections,
+    tasks, handles, ...).
+    """
+    name = series.removeprefix("metrics.")
+    if explicit is not None:
+        return series in explicit or name in explicit
+    low = name.lower()
+    if low.endswith(_COUNTER_SUFFIXES) or any(w in low for w in BUSINESS_WORDS):
+        return False
+    return any(w in low for w in RESOURCE_WORDS)
+
+
+def _leak_series(ctx: RunContext) -> list[str] | None:
+    """The profile's ``leak_series`` as recorded in run.json, when it is a list of names."""
+    names = ctx.run.get("leak_series")
+    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+        return list(names)
+    return None
 
 
 def _baseline(analysis: Analysis, path: Path, warn: Callable[[str], None] | None

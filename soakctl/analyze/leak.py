@@ -30,6 +30,7 @@ Steps, each robust to one failure mode of the least-squares slope:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any, cast
 
 import numpy as np
@@ -98,6 +99,7 @@ class LeakResult:
                 threshold_mib_per_hour=s(self.threshold_per_h), method=METHOD,
                 warmup_s=warmup, reason=self.reason, window=self.window, bucket_s=bucket,
                 period_s=period, level_shifts=self.level_shifts,
+                min_detectable_mib_per_hour=s(min_detectable_per_h(self)),
             )
         return CountLeak(
             series=self.series, status=status, detected=self.detected,
@@ -105,7 +107,23 @@ class LeakResult:
             threshold_per_hour=s(self.threshold_per_h), method=METHOD,
             warmup_s=warmup, reason=self.reason, window=self.window, bucket_s=bucket,
             period_s=period, level_shifts=self.level_shifts,
+            min_detectable_per_hour=s(min_detectable_per_h(self)),
         )
+
+
+def min_detectable_per_h(res: LeakResult, power: float = 0.95) -> float | None:
+    """The smallest leak rate this run's deciding window would have caught with ``power``.
+
+    The Theil–Sen slope is equivariant (a leak of rate R adds R to every pairwise slope), so
+    a leak shifts the 95 % interval [lo, hi] (width 2·1.96·σ) by R; it is caught when its
+    lower end clears the threshold, which happens with probability ``power`` when
+    R ≥ threshold + (1.96 + z_power)·σ. None when the run gave no interval (too short).
+    """
+    if res.ci_per_h is None:
+        return None
+    lo, hi = res.ci_per_h
+    sigma = max(hi - lo, 0.0) / (2 * 1.959964)
+    return res.threshold_per_h + (1.959964 + NormalDist().inv_cdf(power)) * sigma
 
 
 def detect_leak(
@@ -117,11 +135,18 @@ def detect_leak(
     *,
     scale: float = 1.0,
     unit: str = "",
+    min_warmup_s: float = 0.0,
 ) -> LeakResult:
-    """Judge one series sampled at times ``t`` (s); NaN values are ignored."""
+    """Judge one series sampled at times ``t`` (s); NaN values are ignored.
+
+    ``min_warmup_s``: exclude at least this much of the first segment as warm-up (the run's
+    memory series share one start-up: RSS and USS are judged after the same warm-up).
+    """
     ok = np.isfinite(y)
-    t, y = t[ok], y[ok]
-    seg_all = _segments(restarts[ok] if restarts is not None else None, t.size)
+    if not ok.all():  # copies only when there is something to drop (10⁶ samples: 16 MB)
+        t, y = t[ok], y[ok]
+        restarts = restarts[ok] if restarts is not None else None
+    seg_all = _segments(restarts, t.size)
     res = LeakResult(series=series, status="inconclusive", threshold_per_h=threshold_per_h,
                      scale=scale, unit=unit)
     if t.size < MIN_BUCKETS:
@@ -151,8 +176,8 @@ def detect_leak(
                 res.period_s = refined
     res.bucket_s = width_s
     floor = max(threshold_per_h / 3600.0 * width_s, 1e-9 * float(np.median(np.abs(y))))
-    steady = _steady_buckets(t, y, seg_all, width_s, floor, res)
-    return decide(res, steady, floor, width_s)
+    steady, whole = _steady_buckets(t, y, seg_all, width_s, floor, res, min_warmup_s)
+    return decide(res, steady, floor, width_s, whole)
 
 
 def _longest_segments(t: np.ndarray, y: np.ndarray, seg: np.ndarray
@@ -174,8 +199,12 @@ def _median_segment_span(t: np.ndarray, seg: np.ndarray) -> float:
 def _prebucket(t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Medians of fine buckets (per restart segment): every later step then costs O(20k)."""
+    labels = np.unique(seg)
+    if labels.size == 1:  # the common case: no restart, no mask copies
+        bt, bm, _ = bucket_medians(t, y, width_s, float(t[0]))
+        return bt, bm, np.full(bt.size, labels[0], dtype=np.int64)
     parts = []
-    for s in np.unique(seg):
+    for s in labels:
         m = seg == s
         bt, bm, _ = bucket_medians(t[m], y[m], width_s, float(t[m][0]))
         parts.append((bt, bm, np.full(bt.size, s, dtype=np.int64)))
@@ -186,22 +215,33 @@ def _prebucket(t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float
 def _segments(restarts: np.ndarray | None, n: int) -> np.ndarray:
     if restarts is None:
         return np.zeros(n, dtype=np.int64)
-    r = np.where(np.isfinite(restarts), restarts, np.nan)
-    r = np.maximum.accumulate(np.nan_to_num(r, nan=0.0))
+    finite = restarts[np.isfinite(restarts)]
+    if finite.size == 0 or (float(finite.max()) == float(finite[0]) and (
+            finite.size == restarts.size or float(finite[0]) == 0)):
+        return np.zeros(n, dtype=np.int64)  # no restart during the run: one segment
+    r = np.maximum.accumulate(np.nan_to_num(restarts, nan=0.0))
     labels: np.ndarray = np.r_[0, np.cumsum(np.diff(r) > 0)].astype(np.int64)
     return labels
 
 
 def _steady_buckets(
-    t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float, floor: float, res: LeakResult
-) -> Buckets:
+    t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float, floor: float, res: LeakResult,
+    min_warmup_s: float = 0.0,
+) -> tuple[Buckets, Buckets]:
+    """The buckets after each segment's warm-up, and the first segment's buckets whole."""
     parts_t, parts_y, parts_s = [], [], []
+    whole = Buckets(np.empty(0), np.empty(0), np.empty(0, dtype=np.int64))
     labels = np.unique(seg)
     for i, s in enumerate(labels):
         m = seg == s
         st, sy = t[m], y[m]
         bt, bm, _ = bucket_medians(st, sy, width_s, float(st[0]))
         start = warmup_index(bt, bm, floor)
+        if i == 0:
+            whole = Buckets(bt, bm, np.full(bt.size, s, dtype=np.int64))
+            if min_warmup_s > 0:
+                forced = int(np.searchsorted(bt, float(t[0]) + min_warmup_s + width_s / 2))
+                start = max(start, min(forced, bt.size // 2))
         if labels.size > 1 and bt.size >= 8 and start >= bt.size // 2:
             # Warm-up reached its cap: this segment may still be warming up. Another segment
             # carries the evidence; a warm-up tail must not pass for growth.
@@ -214,6 +254,7 @@ def _steady_buckets(
         parts_t.append(bt[start:])
         parts_y.append(bm[start:])
         parts_s.append(np.full(bt.size - start, s, dtype=np.int64))
-    return Buckets(np.concatenate(parts_t), np.concatenate(parts_y), np.concatenate(parts_s))
+    steady = Buckets(np.concatenate(parts_t), np.concatenate(parts_y), np.concatenate(parts_s))
+    return steady, whole
 
 

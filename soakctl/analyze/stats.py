@@ -15,7 +15,8 @@ PERCENTILES = (50, 90, 95, 99)
 
 def series_stats(values: np.ndarray) -> SeriesStats | None:
     """``{"min","max","avg","p50","p90","p95","p99","last"}`` over finite values, or None."""
-    finite = values[np.isfinite(values)]
+    ok = np.isfinite(values)
+    finite = values if ok.all() else values[ok]  # no copy of a complete column
     if finite.size == 0:
         return None
     p50, p90, p95, p99 = (float(v) for v in np.percentile(finite, PERCENTILES))

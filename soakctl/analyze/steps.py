@@ -8,6 +8,7 @@ boundary, so it does not count as growth while a staircase of them does.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,18 +68,54 @@ def shift_events(y: np.ndarray, floor: float, k: int = 3) -> list[tuple[int, int
     if y.size < 2 * k + 1:
         return []
     sigma = max(robust_sigma(np.diff(y)) / np.sqrt(2.0), floor)
-    med = np.median(np.lib.stride_tricks.sliding_window_view(y, k), axis=1)
+    if k == 3:  # median of three without a sort: the hot path (live evaluation, planning)
+        lo, mid, hi = y[:-2], y[1:-1], y[2:]
+        med = np.maximum(np.minimum(lo, mid), np.minimum(np.maximum(lo, mid), hi))
+    else:
+        med = np.median(np.lib.stride_tricks.sliding_window_view(y, k), axis=1)
     jump = med[k:] - med[:-k]  # jump[i]: level of buckets i+k.. vs buckets i..i+k-1
     jump = jump - np.median(jump)
-    flags = np.diff(np.r_[0, (np.abs(jump) > SHIFT_SIGMAS * sigma).astype(np.int8), 0])
-    starts, ends = np.flatnonzero(flags == 1), np.flatnonzero(flags == -1)
+    # Runs of same-signed flagged jumps: a spike followed by a drop (a compaction) is a rise
+    # and a fall, not one long ramp.
+    flag = (np.sign(jump) * (np.abs(jump) > SHIFT_SIGMAS * sigma)).astype(np.int8)
+    change = np.flatnonzero(np.diff(np.r_[0, flag, 0]) != 0)
     events = []
-    for a, e in zip(starts, ends, strict=True):
+    for a, e in itertools.pairwise(change.tolist()):
+        if flag[a] == 0:
+            continue
         if e - a > 2 * k:
             continue  # the level kept changing for many buckets: a ramp, not a step
         at = int(a + np.argmax(np.abs(jump[a:e])))
         events.append((int(a), at + k, float(jump[at])))
-    return events
+    return _merge_spikes(events, SHIFT_SIGMAS * sigma, 2 * k)
+
+
+def _merge_spikes(events: list[tuple[int, int, float]], significant: float, within: int
+                  ) -> list[tuple[int, int, float]]:
+    """A shift with one the other way within ``within`` buckets is a transient (a spike or a
+    dip lasting a few buckets): the pair becomes one shift of their net size, or nothing when
+    the level came back. A compaction (a spike, then a fall below where it started) stays a
+    fall; a big allocation freed seconds later is no fall at all. The biggest shifts pick their
+    partner first, the one they cancel best, so a small step beside a spike stays a step."""
+    used = [False] * len(events)
+    merged: list[tuple[int, int, float]] = []
+    for i in sorted(range(len(events)), key=lambda k: -abs(events[k][2])):
+        if used[i]:
+            continue
+        used[i] = True
+        a, at, size = events[i]
+        partners = [j for j in range(len(events)) if not used[j]
+                    and abs(events[j][1] - at) <= within and (events[j][2] > 0) != (size > 0)
+                    and abs(size + events[j][2]) < max(abs(size), abs(events[j][2]))]
+        if not partners:
+            merged.append(events[i])
+            continue
+        j = min(partners, key=lambda k: abs(size + events[k][2]))
+        used[j] = True
+        net = size + events[j][2]
+        if abs(net) > significant:
+            merged.append((min(a, events[j][0]), max(at, events[j][1]), net))
+    return sorted(merged, key=lambda e: e[1])
 
 
 def split_one_shift(b: Buckets, floor: float) -> tuple[np.ndarray, int]:

@@ -31,7 +31,11 @@ def bucket_medians(
     if t.size == 0:
         empty = np.empty(0)
         return empty, empty, empty
-    bucket = np.floor((t - origin_s) / width_s).astype(np.int64)
+    scaled = t - origin_s  # in place from here: one float temporary, not three
+    scaled /= width_s
+    np.floor(scaled, out=scaled)
+    bucket = scaled.astype(np.int64)
+    del scaled
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
     counts = np.diff(np.r_[starts, bucket.size])
     tmean = np.add.reduceat(t, starts) / counts

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 NO_LEAK_MIN_S = 600.0  # a shorter steady window can show a leak, not rule one out
 RECENT_MIN_S = 900.0  # a recent window must span 15 minutes to be judged alone
 RECENT_CONFIDENCE = 0.99  # five recent windows are five more chances: each must clear 99 %
+DECELERATION_RATIO = 0.7  # the last third grows under 70 % as fast as the first: warming up
+STARTUP_RATIO = 0.35  # a short run whose last third grows a third as fast as its first
+SHORT_RUN_S = 3600.0  # under an hour, decelerating growth is also judged on point estimates
 RECENT_WINDOWS = ((1.0, "steady"), (0.5, "recent half"), (1 / 3, "recent third"),
                   (0.25, "recent quarter"), (1 / 6, "recent sixth"), (0.125, "recent eighth"))
 
@@ -64,6 +67,42 @@ def outgrows_earlier(b: Buckets, length_s: float, slope: float, floor: float,
     return True
 
 
+def _thirds_ratio(b: Buckets, floor: float) -> tuple[float, bool]:
+    """Slope of the last third over the first third's, and whether their 95 % CIs are apart."""
+    span = float(b.t[-1] - b.t[0]) if b.t.size else 0.0
+    t0 = float(b.t[0]) if b.t.size else 0.0
+    first = b.t <= t0 + span / 3
+    last = b.t >= t0 + 2 * span / 3
+    a = fit_window(Buckets(b.t[first], b.y[first], b.seg[first]), floor)
+    z = fit_window(Buckets(b.t[last], b.y[last], b.seg[last]), floor)
+    if a is None or z is None or a[0].slope <= 0:
+        return 1.0, False
+    return z[0].slope / a[0].slope, z[0].hi < a[0].lo
+
+
+def decelerates(steady: Buckets, whole: Buckets | None, floor: float) -> bool:
+    """The growth slows down: a start-up or cache warm-up curve, not a leak.
+
+    Any run: the steady window's last third grows under ``DECELERATION_RATIO`` of its first
+    third's rate with the two 95 % intervals apart (a staircase or noise makes thirds differ by
+    chance; their intervals are wide). A short run (under ``SHORT_RUN_S``) has too few buckets
+    for intervals, so point estimates decide: the whole run (start-up included) slows to under
+    ``STARTUP_RATIO``, or both views slow down (under ``DECELERATION_RATIO`` plus a margin, and
+    half). A leak grows at a steady rate, a start-up jump before it slows the whole run down
+    only so much; a warm-up's rate keeps falling.
+    """
+    ratio, apart = _thirds_ratio(steady, floor)
+    if ratio < DECELERATION_RATIO and apart:
+        return True
+    if whole is None or whole.t.size < 3 * MIN_BUCKETS:
+        return False
+    if float(whole.t[-1] - whole.t[0]) >= SHORT_RUN_S:
+        return False
+    whole_ratio, _ = _thirds_ratio(whole, floor)
+    return whole_ratio < STARTUP_RATIO or (ratio < DECELERATION_RATIO + 0.05
+                                            and whole_ratio < 0.5)
+
+
 def given_back(b: Buckets, growth: float, floor: float) -> bool:
     """True when one drop in ``b`` undoes at least half of ``growth``.
 
@@ -73,12 +112,17 @@ def given_back(b: Buckets, growth: float, floor: float) -> bool:
     """
     for s in np.unique(b.seg):
         y = b.y[b.seg == s]
-        if any(size < 0 and -size >= 0.5 * growth for _a, _at, size in shift_events(y, floor)):
+        # Levels of a twentieth of the window (at least five buckets): an allocation freed
+        # within half that is a spike, no drop; a GC or compaction drop stays one.
+        if any(size < 0 and -size >= 0.5 * growth
+               for _a, _at, size in shift_events(y, floor, k=max(5, y.size // 20))):
             return True
     return False
 
 
-def decide(res: LeakResult, steady: Buckets, floor: float, width_s: float) -> LeakResult:
+def decide(res: LeakResult, steady: Buckets, floor: float, width_s: float,
+           whole: Buckets | None = None) -> LeakResult:
+    """Fill in ``res`` from the steady buckets (``whole``: the run with its warm-up)."""
     thr_s = res.threshold_per_h / 3600.0
     full = fit_window(steady, floor)
     if full is None:
@@ -92,11 +136,12 @@ def decide(res: LeakResult, steady: Buckets, floor: float, width_s: float) -> Le
     fit, shifts = full
     chosen, name = fit, "steady"
     res.level_shifts = shifts
-    gave_back = too_short = False
+    gave_back = too_short = slowing = False
     t_end = float(steady.t[-1])
     span = t_end - float(steady.t[0])
     for frac, label in RECENT_WINDOWS:
-        if frac < 1 and (frac * span < RECENT_MIN_S or (
+        # Bucket centres span one bucket less than the time the buckets cover.
+        if frac < 1 and (frac * (span + width_s) < RECENT_MIN_S or (
                 res.period_s is not None and frac * span < 2 * res.period_s)):
             continue  # a short window, or one under two cycles, would judge half a cycle
         m = steady.t >= t_end - frac * span
@@ -108,8 +153,13 @@ def decide(res: LeakResult, steady: Buckets, floor: float, width_s: float) -> Le
                              and outgrows_earlier(steady, frac * span, part[0].slope, floor,
                                                    thr_s)):
             continue
-        if given_back(steady, part[0].slope * frac * span, floor):
+        growth = part[0].slope * frac * span
+        if given_back(steady, growth, floor) or (whole is not None
+                                                 and given_back(whole, growth, floor)):
             gave_back = True
+            continue
+        if frac == 1 and decelerates(window, whole, floor):
+            slowing = True
             continue
         res.status, chosen, name = "leak", part[0], label
         break
@@ -123,6 +173,9 @@ def decide(res: LeakResult, steady: Buckets, floor: float, width_s: float) -> Le
     res.slope_per_h = chosen.slope * 3600.0
     res.ci_per_h = (chosen.lo * 3600.0, chosen.hi * 3600.0)
     res.reason = reason(res, chosen, span if too_short else None)
+    if slowing and res.status == "inconclusive":
+        res.reason += ("; the growth slows down (a start-up or cache warm-up curve?): a leak "
+                       "grows steadily, so run longer to tell them apart")
     if gave_back and res.status == "inconclusive":
         res.reason += "; a single drop gives back half the growth: not sustained (a slow cycle?)"
     res.fit = {"slope": chosen.slope, "lo": chosen.lo, "hi": chosen.hi,

@@ -21,6 +21,7 @@ from soakctl.cli import (
     compare_cmd,
     logs_cmd,
     monitor_cmd,
+    plan_cmd,
     run_cmd,
     verify_cmd,
 )
@@ -67,6 +68,7 @@ def _root(
 app.command("run", context_settings={"allow_interspersed_args": False})(run_cmd.run)
 app.command("monitor")(monitor_cmd.monitor)
 app.command("analyze")(analyze_cmd.analyze)
+app.command("plan")(plan_cmd.plan)
 app.command("verify")(verify_cmd.verify)
 app.command("audit")(audit_cmd.audit)
 app.command("compare")(compare_cmd.compare)

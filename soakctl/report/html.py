@@ -1,15 +1,19 @@
 """``report.html``: one self-contained page (inline CSS and SVG, no script, no network).
 
-Order: verdict and reasons, the leak decision and its one-sentence rule, charts (RSS with the
-fitted trend, its confidence band and the warm-up shaded; CPU; threads/FDs/processes; scraped
-metrics), restarts and other events marked on every chart, the criteria table, the leak table
-for every series, stats, the baseline comparison and the run metadata.
+Order: verdict and reasons, the leak decision, the smallest leak the run could have caught and
+the decision rule; an abort banner for an aborted run; charts (RSS with the fitted trend, its
+confidence band, the warm-up and the deciding window shaded; CPU; threads/FDs/processes; disk
+I/O; scraped metrics), with time in s / min / h by the run's length, counters drawn as rates,
+constant series folded into one table, and restarts, stops and the abort marked where they
+happened; then the criteria table, the leak table for every series, stats, the baseline
+comparison and the run metadata.
 """
 
 from __future__ import annotations
 
 import html
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +22,7 @@ from soakctl.analyze.leak import RULE
 from soakctl.report.diagnosis import render_diagnosis_html
 from soakctl.report.series import envelope
 from soakctl.report.svg import PALETTE, TimeChart
+from soakctl.units import format_duration
 
 if TYPE_CHECKING:
     from soakctl.analyze.analysis import Analysis
@@ -25,7 +30,11 @@ if TYPE_CHECKING:
 MIB = 1 << 20
 _EVENT_COLORS = {"restart": "#dc2626", "exit": "#b91c1c", "kill": "#7f1d1d", "stop": "#6b7280",
                  "disk_low": "#d97706", "disk_critical": "#d97706", "log_rotated": "#9ca3af",
-                 "zombie_reaped": "#9333ea", "give_up": "#7f1d1d"}
+                 "zombie_reaped": "#9333ea", "give_up": "#7f1d1d",
+                 "liveness_failed": "#be185d", "diagnose": "#0891b2"}
+_ABORT_COLOR = "#111827"
+_COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_created")
+_BUILTIN_COUNTERS = ("io_read_bytes", "io_write_bytes", "log_bytes", "restarts")
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2328;
 background:#f6f8fa}main{max-width:1060px;margin:0 auto;padding:20px}
@@ -41,7 +50,8 @@ svg{width:100%;height:auto;display:block;margin:6px 0}
 .ct{font-weight:600;font-size:13px}.lg,.xt,.yt,.yl{font-size:11px;fill:#57606a}
 .yt{text-anchor:end}.xt{text-anchor:middle}.yl{text-anchor:middle}
 .pl{fill:#fff;stroke:#d0d7de}.gr{stroke:#eaeef2}
-.rule{color:#57606a;font-size:13px}code{font-size:12px}
+.rule{color:#57606a;font-size:13px}code{font-size:12px}h3{font-size:14px;margin:14px 0 6px}
+.abort{border-color:#111827;border-width:2px}table.const{width:auto;min-width:40%}
 """
 
 
@@ -59,8 +69,8 @@ def _num(v: Any, digits: int = 4) -> str:
 
 def render_html(analysis: Analysis) -> str:
     data = analysis.to_dict()
-    body = [_header(data), _charts(analysis), _criteria(data), _leaks(data),
-            render_diagnosis_html(data), _stats(data)]
+    body = [_header(data), _abort_banner(analysis), _charts(analysis), _criteria(data),
+            _leaks(data), render_diagnosis_html(data), _stats(data)]
     if "baseline" in data:
         body.append(_baseline(data["baseline"]))
     body.append(_meta(analysis, data))
@@ -80,35 +90,147 @@ def _header(data: dict[str, Any]) -> str:
             f'{_e(leak["reason"])} (warm-up {leak["warmup_s"]:.0f} s excluded; '
             f'buckets of {leak["bucket_s"]:.0f} s'
             + (f', cycle of {leak["period_s"]:.0f} s removed' if leak["period_s"] else "")
-            + ').</p>'
+            + ').</p>' + _min_detectable(leak) +
             f'<p class="rule">Decision rule: {_e(RULE)}</p></div>')
 
 
-def _events(analysis: Analysis) -> list[tuple[float, str, str]]:
-    """(ts, color, label) for restarts (from events or the restarts counter) and other events."""
-    out: list[tuple[float, str, str]] = []
-    for ev in analysis.context.events:
+def _min_detectable(leak: dict[str, Any]) -> str:
+    value = leak.get("min_detectable_mib_per_hour")
+    if value is None:
+        return ("<p>This run was too short to say which leak it could have caught: run "
+                "<code>soakctl plan</code> on it for the soak length you need.</p>")
+    return (f"<p>Smallest RSS leak this run could have caught (95 % power): "
+            f"<b>{value:.3g} MiB/h</b>. <code>soakctl plan</code> tells how long to soak for a "
+            f"smaller one.</p>")
+
+
+def _abort(analysis: Analysis) -> tuple[float, str] | None:
+    """(when, why) of an aborted run, from run.json."""
+    run = analysis.context.run
+    if run.get("exit_reason") != "aborted":
+        return None
+    at = _epoch(run.get("aborted_at"))
+    if at is None:
+        at = _epoch(run.get("end_ts"))
+    if at is None:
+        at = float(analysis.samples.columns["ts"][-1])
+    return at, str(run.get("abort_reason") or "aborted")
+
+
+def _epoch(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def _abort_banner(analysis: Analysis) -> str:
+    abort = _abort(analysis)
+    if abort is None:
+        return ""
+    at, why = abort
+    after = format_duration(at - float(analysis.samples.columns["ts"][0]))
+    return (f'<div class="card abort"><b>Aborted</b> after {_e(after)}: {_e(why)}. The run '
+            f"stopped early on a confident failure (the marker on every chart).</div>")
+
+
+def _events(analysis: Analysis) -> list[tuple[float, str, str, str]]:
+    """(ts, color, tooltip, kind) of what happened during sampling, where it happened.
+
+    A restart is drawn once (not also the exit that caused it); exits the supervisor asked for
+    (``expected``) and the shutdown's own events are left out: they are the run's end, drawn
+    as one "stop" marker. The abort of an aborted run is added from run.json.
+    """
+    out: list[tuple[float, str, str, str]] = []
+    events = analysis.context.events
+    restarts = [float(ev["ts"]) for ev in events if ev.get("event") == "restart"
+                and isinstance(ev.get("ts"), int | float)]
+    stopped = False
+    for ev in events:
         kind = str(ev.get("event", ""))
-        if kind in _EVENT_COLORS:
-            out.append((float(ev["ts"]), _EVENT_COLORS[kind], f"{kind} {ev.get('name', '')}"))
-    if not any(lbl.startswith("restart") for _t, _c, lbl in out):
-        restarts = analysis.samples.columns.get("restarts")
-        if restarts is not None:
-            r = np.nan_to_num(restarts)
-            ts = analysis.samples.columns["ts"]
-            out += [(float(ts[i]), _EVENT_COLORS["restart"], "restart")
+        ts = ev.get("ts")
+        if kind not in _EVENT_COLORS or not isinstance(ts, int | float):
+            continue
+        if kind == "exit" and (ev.get("expected") or any(0 <= r - ts <= 10 for r in restarts)):
+            continue
+        if kind == "stop":
+            if stopped:
+                continue
+            stopped = True
+        detail = " ".join(f"{k}={v}" for k, v in ev.items() if k in ("name", "returncode",
+                                                                   "reason", "file"))
+        out.append((float(ts), _EVENT_COLORS[kind], f"{kind} {detail}".strip(), kind))
+    if not restarts:
+        col = analysis.samples.columns.get("restarts")
+        if col is not None:
+            r = np.nan_to_num(col)
+            ts_col = analysis.samples.columns["ts"]
+            out += [(float(ts_col[i]), _EVENT_COLORS["restart"], "restart", "restart")
                     for i in np.flatnonzero(np.diff(r) > 0)[:500] + 1]
+    abort = _abort(analysis)
+    if abort is not None:
+        out.append((abort[0], _ABORT_COLOR, f"abort: {abort[1]}", "abort"))
     return out[:2000]
 
 
+RATE_POINTS = 20_000
+
+
+def _rate(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(times, per-second rate) of a counter, over at most ``RATE_POINTS`` intervals (the
+    chart shows 600 buckets); a reset (a drop) or a missing value is left out."""
+    if v.size > RATE_POINTS:
+        idx = np.linspace(0, v.size - 1, RATE_POINTS).astype(np.int64)
+        t, v = t[idx], v[idx]
+    rate = np.full(v.size, np.nan)
+    dt = np.diff(t)
+    dv = np.diff(v)
+    ok = (dt > 0) & (dv >= 0) & np.isfinite(dv)
+    rate[1:][ok] = dv[ok] / dt[ok]
+    return t, rate
+
+
+def is_counter(name: str) -> bool:
+    """Cumulative series: drawn as a rate (their level only says how long the run was)."""
+    return name.endswith(_COUNTER_SUFFIXES) or name in _BUILTIN_COUNTERS
+
+
+def _column(analysis: Analysis, name: str) -> np.ndarray | None:
+    col = analysis.samples.series(name)
+    if col is None or not np.isfinite(col).any():
+        return None
+    return col
+
+
+def _is_constant(col: np.ndarray) -> bool:
+    finite = col[np.isfinite(col)]
+    return finite.size > 0 and float(finite.min()) == float(finite.max())
+
+
 def _chart(analysis: Analysis, title: str, unit: str, series: list[tuple[str, str, float]],
-           max_points: int = 600) -> TimeChart | None:
+           constants: dict[str, float], max_points: int = 600) -> TimeChart | None:
+    """A chart of the non-constant ``series`` (counters as rates); constants are collected."""
     ts = analysis.samples.columns["ts"]
     chart = TimeChart(title=title, y_label=unit, t0_s=float(ts[0]), t1_s=float(ts[-1]))
     drawn = 0
     for i, (name, label, scale) in enumerate(series):
-        col = analysis.samples.series(name)
-        env = envelope(ts, col, max_points) if col is not None else None
+        col = _column(analysis, name)
+        if col is None:
+            continue
+        t = ts
+        if is_counter(name.removeprefix("metrics.")):
+            t, col = _rate(ts, col)
+            label = f"{label} /s"
+            if not np.isfinite(col).any():
+                continue
+        if _is_constant(col):
+            constants[label] = float(col[np.isfinite(col)][0]) * scale
+            continue
+        env = envelope(t, col, max_points)
         if env is None:
             continue
         color = PALETTE[i % len(PALETTE)]
@@ -117,12 +239,14 @@ def _chart(analysis: Analysis, title: str, unit: str, series: list[tuple[str, st
         drawn += 1
     if not drawn:
         return None
-    for t, color, label in _events(analysis):
-        chart.marker(t, color, label)
+    for at, color, label, kind in _events(analysis):
+        chart.marker(at, color, label, dash="" if kind == "abort" else "4 3", legend=kind)
     return chart
 
 
-def _rss_chart(analysis: Analysis) -> str:
+def _rss_chart(analysis: Analysis, constants: dict[str, float] | None = None) -> str:
+    """The RSS chart (a constant RSS goes into ``constants`` instead, when given)."""
+    constants = {} if constants is None else constants
     leak = analysis.leak
     ts = analysis.samples.columns["ts"]
     cycles = (float(ts[-1] - ts[0]) / leak.period_s) if leak.period_s else 0.0
@@ -130,12 +254,17 @@ def _rss_chart(analysis: Analysis) -> str:
     # instead of a moiré of the sawtooth against the bucket grid.
     points = int(cycles) if 60 <= cycles <= 600 else 600
     chart = _chart(analysis, "RSS of the process tree (median per bucket, min–max shaded)",
-                   "MiB", [("rss_bytes", "RSS", 1 / MIB)], points)
-    assert chart is not None
+                   "MiB", [("rss_bytes", "RSS", 1 / MIB)], constants, points)
+    if chart is None:
+        return ""
     for i, (t_a, t_b) in enumerate(leak.warmups):
         chart.span(t_a, t_b, "#d97706", "warm-up (excluded)" if i == 0 else "")
     fit = leak.fit
-    for i, (t0, t1, intercept) in enumerate(fit.get("segments", [])):
+    segments = [seg for seg in fit.get("segments", []) if seg[1] > seg[0]]
+    if segments and leak.window != "steady":
+        chart.span(min(a for a, _b, _c in segments), max(b for _a, b, _c in segments),
+                   "#1f6feb", f"deciding window ({leak.window})")
+    for i, (t0, t1, intercept) in enumerate(segments):
         # The fitted line of each segment, and the band its slope CI spans around its middle.
         t = np.linspace(t0, t1, 24)
         tc = (t0 + t1) / 2
@@ -151,22 +280,50 @@ def _rss_chart(analysis: Analysis) -> str:
     return chart.render()
 
 
+_FIXED_CHARTS: tuple[tuple[str, str, list[tuple[str, str, float]]], ...] = (
+    ("CPU", "% of one core", [("cpu_percent", "cpu_percent", 1.0)]),
+    ("Threads, file descriptors, processes", "count",
+     [("num_threads", "threads", 1.0), ("num_fds", "fds", 1.0), ("num_procs", "procs", 1.0),
+      ("zombies", "zombies", 1.0)]),
+    ("Disk I/O and log output", "KiB/s", [("io_read_bytes", "read", 1 / 1024),
+                                          ("io_write_bytes", "written", 1 / 1024),
+                                          ("log_bytes", "logs", 1 / 1024)]),
+)
+MAX_METRIC_CHARTS = 8
+
+
 def _charts(analysis: Analysis) -> str:
-    svgs = [_rss_chart(analysis)]
-    for title, unit, series in (
-        ("CPU", "% of one core", [("cpu_percent", "cpu_percent", 1.0)]),
-        ("Threads, file descriptors, processes", "count",
-         [("num_threads", "threads", 1.0), ("num_fds", "fds", 1.0), ("num_procs", "procs", 1.0),
-          ("zombies", "zombies", 1.0)]),
-    ):
-        chart = _chart(analysis, title, unit, series)
+    constants: dict[str, float] = {}
+    svgs = [_rss_chart(analysis, constants)]
+    for title, unit, series in _FIXED_CHARTS:
+        chart = _chart(analysis, title, unit, series, constants)
         if chart is not None:
             svgs.append(chart.render())
-    for name in list(analysis.samples.metrics)[:6]:
-        chart = _chart(analysis, f"metric {name}", "value", [(f"metrics.{name}", name, 1.0)])
+    drawn = 0
+    for name in analysis.samples.metrics:
+        if name.endswith("_bucket"):
+            continue  # histogram buckets: one chart each would bury the rest
+        if drawn >= MAX_METRIC_CHARTS:
+            break
+        unit = "per second" if is_counter(name) else "value"
+        chart = _chart(analysis, f"metric {name}" + (" (rate)" if is_counter(name) else ""),
+                       unit, [(f"metrics.{name}", name, 1.0)], constants)
         if chart is not None:
             svgs.append(chart.render())
-    return '<h2>Charts</h2><div class="card">' + "".join(svgs) + "</div>"
+            drawn += 1
+    span = float(analysis.samples.columns["ts"][-1] - analysis.samples.columns["ts"][0])
+    return ('<h2>Charts</h2><div class="card">' + "".join(svgs) + _constants(constants)
+            + f'<p class="rule">Time since the first sample ({_e(format_duration(span))} in '
+            f"all). Counters are drawn as rates per second.</p></div>")
+
+
+def _constants(constants: dict[str, float]) -> str:
+    if not constants:
+        return ""
+    rows = "".join(f'<tr><td>{_e(k)}</td><td class="n">{_num(v, 6)}</td></tr>'
+                   for k, v in constants.items())
+    return ('<h3>Constant throughout the run</h3><table class="const"><tr><th>series</th>'
+            f"<th>value</th></tr>{rows}</table>")
 
 
 def _criteria(data: dict[str, Any]) -> str:

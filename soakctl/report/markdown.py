@@ -33,12 +33,21 @@ def render_markdown(analysis: Analysis) -> str:
         f"(95 % CI {_cell(leak['ci_mib_per_hour'][0])} to {_cell(leak['ci_mib_per_hour'][1])}, "
         f"threshold {_cell(leak['threshold_mib_per_hour'])} MiB/h): **{leak['status']}**; "
         f"{data['samples']} samples over {data['duration_s'] / 3600:.2f} h.", "",
+        _min_detectable(leak), "",
         "| criterion | value | result |", "| --- | ---: | --- |",
     ]
     lines += [f"| `{_cell(c['expr'])}` | {_cell(c['value'])} | {c['status']} |"
               for c in data["criteria"]]
     lines += ["", *_mermaid(analysis), ""]
     return "\n".join(lines)
+
+
+def _min_detectable(leak: Any) -> str:
+    value = leak.get("min_detectable_mib_per_hour")
+    if value is None:
+        return "Too short to say which leak this run could have caught (`soakctl plan` it)."
+    return (f"Smallest RSS leak this run could have caught (95 % power): **{value:.3g} MiB/h** "
+            "(`soakctl plan RUN --leak RATE` for the soak length a smaller one needs).")
 
 
 def _mermaid(analysis: Analysis) -> list[str]:

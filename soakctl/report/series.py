@@ -25,7 +25,8 @@ class Envelope:
 def envelope(t: np.ndarray, y: np.ndarray, max_points: int = 600) -> Envelope | None:
     """Bucket ``(t, y)`` into at most ``max_points`` time buckets; None when y is all NaN."""
     ok = np.isfinite(y)
-    t, y = t[ok], y[ok]
+    if not ok.all():  # copies only when there is something to drop
+        t, y = t[ok], y[ok]
     if t.size == 0:
         return None
     span = float(t[-1] - t[0])

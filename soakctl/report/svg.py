@@ -1,7 +1,8 @@
 """A small inline-SVG time chart: lines, min–max envelopes, shaded spans, event markers.
 
 Written by hand (about 150 lines) because the report must be one self-contained file that
-works offline: no chart library, no CDN, no script. The x axis is hours since the run started.
+works offline: no chart library, no CDN, no script. The x axis is time since the run started,
+in seconds, minutes or hours by the run's length (:func:`time_unit`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return [first + i * step for i in range(int((hi - first) / step) + 1)]
 
 
+def time_unit(span_s: float) -> tuple[str, float]:
+    """The x axis unit for a run of ``span_s``: seconds up to 5 minutes, minutes up to 3 hours,
+    else hours; as (suffix, seconds per unit)."""
+    if span_s <= 300:
+        return "s", 1.0
+    if span_s <= 3 * 3600:
+        return "min", 60.0
+    return "h", 3600.0
+
+
 def _fmt(v: float) -> str:
     if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-2):
         return f"{v:.2g}"
@@ -47,7 +58,7 @@ class TimeChart:
     y_lo: float = math.inf
     y_hi: float = -math.inf
     _pending: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
-    margin: tuple[int, int, int, int] = (28, 16, 36, 70)  # top, right, bottom, left
+    margin: tuple[int, int, int, int] = (42, 16, 36, 70)  # top, right, bottom, left
 
     def include(self, *values: np.ndarray | float) -> None:
         for v in values:
@@ -95,23 +106,51 @@ class TimeChart:
         if label:
             self.legend.append((label, color))
 
-    def marker(self, t: float, color: str, label: str, dash: str = "4 3") -> None:
+    def marker(self, t: float, color: str, label: str, dash: str = "4 3",
+               legend: str = "") -> None:
+        """A vertical line at ``t`` (its label as a tooltip); ``legend`` names its kind once."""
+        if not self.t0_s <= t <= self.t1_s:
+            return  # outside the sampled time: drawing it at an edge would mislead
         self._pending.append(("marker", (t, color, label, dash)))
+        if legend and (legend, color) not in self.legend:
+            self.legend.append((legend, color))
+
+    def _legend_layout(self) -> list[tuple[float, float, str, str]]:
+        """(x, baseline y, label, color) per legend entry: rows under the title, wrapping."""
+        _top, right, _bottom, left = self.margin
+        lx, ly, out = float(left), 32.0, []
+        for label, color in self.legend:
+            w = 14 + 6.5 * len(label)
+            if lx + w > self.width - right and lx > left:
+                lx, ly = float(left), ly + 14
+            out.append((lx, ly, label, color))
+            lx += w + 12
+        return out
 
     def render(self) -> str:
-        _top, right, _bottom, left = self.margin
+        layout = self._legend_layout()
+        extra = int(layout[-1][1] - 32) if layout else 0
+        base = self.margin, self.height
+        if extra:  # more legend rows: a taller chart, the plot area starting lower
+            top, r, b, lft = self.margin
+            self.margin, self.height = (top + extra, r, b, lft), self.height + extra
+        try:
+            return self._render(layout)
+        finally:
+            self.margin, self.height = base
+
+    def _render(self, layout: list[tuple[float, float, str, str]]) -> str:
+        left = self.margin[3]
         out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width} '
                f'{self.height}" role="img" aria-label="{html.escape(self.title)}">',
                f'<text x="{left}" y="18" class="ct">{html.escape(self.title)}</text>']
         out += self._axes()
         for kind, args in self._pending:
             out.append(getattr(self, f"_draw_{kind}")(*args))
-        lx = self.width - right
-        for label, color in reversed(self.legend):
-            w = 14 + 7 * len(label)
-            lx -= w + 10
-            out.append(f'<rect x="{lx}" y="8" width="10" height="10" fill="{color}"/>'
-                       f'<text x="{lx + 14}" y="17" class="lg">{html.escape(label)}</text>')
+        for lx, ly, label, color in layout:  # a row of its own under the title, never over it
+            out.append(f'<rect x="{lx:.0f}" y="{ly - 9:.0f}" width="10" height="10" '
+                       f'fill="{color}"/><text x="{lx + 14:.0f}" y="{ly:.0f}" class="lg">'
+                       f"{html.escape(label)}</text>")
         out.append("</svg>")
         return "".join(out)
 
@@ -125,11 +164,13 @@ class TimeChart:
             out.append(f'<line x1="{left}" x2="{self.width - right}" y1="{yy:.1f}" '
                        f'y2="{yy:.1f}" class="gr"/><text x="{left - 6}" y="{yy + 4:.1f}" '
                        f'class="yt">{_fmt(v)}</text>')
-        hours = (self.t1_s - self.t0_s) / 3600
-        for h in nice_ticks(0.0, hours, 8):
-            xx = float(self.x(self.t0_s + h * 3600))
-            out.append(f'<text x="{xx:.1f}" y="{self.height - bottom + 16}" class="xt">'
-                       f'{_fmt(h)}h</text>')
+        suffix, unit_s = time_unit(self.t1_s - self.t0_s)
+        for v in nice_ticks(0.0, (self.t1_s - self.t0_s) / unit_s, 8):
+            xx = float(self.x(self.t0_s + v * unit_s))
+            out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" '
+                       f'y2="{self.height - bottom}" class="gr"/>'
+                       f'<text x="{xx:.1f}" y="{self.height - bottom + 16}" class="xt">'
+                       f'{_fmt(v)} {suffix}</text>')
         out.append(f'<text x="14" y="{(self.height) / 2:.0f}" class="yl" transform="rotate(-90 '
                    f'14 {self.height / 2:.0f})">{html.escape(self.y_label)}</text>')
         return out

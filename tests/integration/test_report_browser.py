@@ -289,3 +289,89 @@ def test_harness_sees_console_errors(tmp_path: Path, browser: Chromium) -> None:
     assert any("boom" in e for e in errors)
     assert any("bad" in e for e in errors)
     assert _colours(png)[2] < 40  # a near-blank page is recognised as such
+
+
+def _run_dir(path: Path, seconds: int, interval_s: float = 1.0, *,
+             aborted_at_s: float | None = None, restart_at_s: float | None = None) -> Path:
+    """A run directory: samples (RSS with a warm-up and a leak, constant threads, counters),
+    events where they happened (a restart mid-run, the stop after the last sample) and run.json
+    (``exit_reason: aborted`` with its reason and time when ``aborted_at_s``)."""
+    import numpy as np
+    import orjson
+
+    gen = np.random.default_rng(11)
+    el = np.arange(0.0, seconds, interval_s)
+    t0 = 1_780_000_000.0
+    restarts = (el >= restart_at_s).astype(int) if restart_at_s else np.zeros(el.size, int)
+    rss = (150 * MIB + 40 * MIB * (1 - np.exp(-el / 60)) + 300 * MIB * el / 3600
+           + gen.normal(0, MIB, el.size))
+    path.mkdir(parents=True)
+    with (path / "resources.jsonl").open("wb") as fh:
+        fh.write(b"".join(orjson.dumps({
+            "ts": t0 + e, "elapsed_s": e, "rss_bytes": int(r), "cpu_percent": 10.0 + (i % 7),
+            "num_threads": 9, "num_fds": 30 + int(e // 600), "num_procs": 2, "zombies": 0,
+            "io_write_bytes": int(e) * 4096, "log_bytes": int(e) * 100,
+            "restarts": int(restarts[i]),
+            "metrics": {"mmbot_orders_total": int(e) * 3, "mmbot_queue_depth": int(i % 9),
+                        "mmbot_position": 0.0},
+        }) + b"\n" for i, (e, r) in enumerate(zip(el.tolist(), rss.tolist(), strict=True))))
+    end = t0 + float(el[-1])
+    events = [{"ts": t0, "event": "start", "name": "target", "pid": 10}]
+    if restart_at_s:
+        events += [{"ts": t0 + restart_at_s - 1, "event": "exit", "name": "target",
+                    "returncode": 1, "expected": False},
+                   {"ts": t0 + restart_at_s - 1, "event": "restart", "name": "target"}]
+    events += [{"ts": end + 0.5, "event": "stop", "name": "target", "reason": "duration"},
+               {"ts": end + 1.0, "event": "exit", "name": "target", "returncode": -15,
+                "expected": True}]
+    (path / "events.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    run: dict[str, Any] = {"schema": 1, "run_id": path.name, "profile": "bot-sim",
+                           "start_ts": t0, "end_ts": end + 1, "exit_reason": "duration_reached",
+                           "unexpected_exit": False, "restarts": int(restarts[-1])}
+    if aborted_at_s is not None:
+        run.update(exit_reason="aborted", abort_reason="RSS leak confirmed twice (99 %)",
+                   aborted_at=t0 + aborted_at_s)
+    (path / "run.json").write_bytes(orjson.dumps(run))
+    return path
+
+
+def _markers_x(report: str) -> list[float]:
+    import re
+
+    return [float(x) for x in re.findall(r'<line x1="([0-9.]+)" x2="\1" y1="\d+" y2="\d+" '
+                                         r'stroke="#(?:dc2626|111827)"', report)]
+
+
+@pytest.mark.parametrize(("name", "seconds", "interval_s", "unit"), [
+    ("short", 240, 1.0, " s<"), ("day", 86_400, 1.0, " h<")])
+def test_report_for_a_short_and_a_24h_run(tmp_path: Path, browser: Chromium, name: str,
+                                          seconds: int, interval_s: float, unit: str) -> None:
+    run = _run_dir(tmp_path / name, seconds, interval_s, restart_at_s=seconds * 0.6)
+    analyze_path(run)
+    report = (run / "report.html").read_text()
+    assert unit in report  # the time axis speaks the run's scale
+    assert "Constant throughout the run" in report and ">threads<" in report
+    assert "mmbot_orders_total /s" in report  # a counter drawn as a rate
+    # The restart marker sits at 60 % of the plot width, not stacked at the right edge.
+    xs = _markers_x(report)
+    assert xs and all(70 + 0.55 * 914 < x < 70 + 0.65 * 914 for x in xs), xs
+    errors, png = asyncio.run(load_page(browser.ws_url(), (run / "report.html").as_uri()))
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"report-{name}.png").write_bytes(png)
+    assert errors == []
+    assert _colours(png)[2] > 40
+
+
+def test_report_of_an_aborted_run_marks_the_abort(tmp_path: Path, browser: Chromium) -> None:
+    run = _run_dir(tmp_path / "aborted", 900, aborted_at_s=720)
+    analyze_path(run)
+    report = (run / "report.html").read_text()
+    assert "Aborted</b> after 12m" in report
+    assert "RSS leak confirmed twice" in report
+    xs = _markers_x(report)
+    assert xs and all(70 + 0.75 * 914 < x < 70 + 0.85 * 914 for x in xs), xs
+    errors, png = asyncio.run(load_page(browser.ws_url(), (run / "report.html").as_uri()))
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "report-aborted.png").write_bytes(png)
+    assert errors == []
+    assert _colours(png)[2] > 40

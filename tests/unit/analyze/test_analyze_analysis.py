@@ -260,6 +260,11 @@ def test_report_is_self_contained_and_summary_has_a_mermaid_chart(tmp_path: Path
     summary = (run / "summary.md").read_text()
     assert "```mermaid\nxychart-beta" in summary
     assert "| `cpu_percent.avg < 80` |" in summary
+    # Both say the smallest leak this run could have caught, the same number.
+    smallest = orjson.loads((run / "analysis.json").read_bytes())["leak"][
+        "min_detectable_mib_per_hour"]
+    assert smallest is not None and smallest > 10
+    assert f"{smallest:.3g} MiB/h" in summary and f"{smallest:.3g} MiB/h" in page
 
 
 def test_out_dir_and_no_write(tmp_path: Path) -> None:
@@ -283,3 +288,77 @@ def test_errors(tmp_path: Path) -> None:
         analyze_path(path, criteria=["bogus.max < 3"])
     with pytest.raises(UsageError, match="leak-threshold"):
         analyze_path(path, leak_threshold_mib_per_h=0)
+
+
+def test_rss_and_uss_share_one_warm_up(tmp_path: Path) -> None:
+    """One start-up: USS fills its cache for minutes, RSS barely moves; both skip the same span."""
+    gen = np.random.default_rng(7)
+    el = np.arange(0.0, 1800.0)
+    uss = 80 * MIB + 30 * MIB * (1 - np.exp(-el / 60)) + gen.normal(0, 0.2 * MIB, el.size)
+    rss = 120 * MIB + gen.normal(0, 0.2 * MIB, el.size)
+    path = tmp_path / "resources.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps({
+        "ts": T0 + e, "elapsed_s": e, "pid": 1, "rss_bytes": int(r), "uss_bytes": int(u),
+    }) for e, r, u in zip(el.tolist(), rss, uss, strict=True)) + b"\n")
+    doc = analyze_path(path, write=False).to_dict()
+    rss_warm, uss_warm = doc["leak"]["warmup_s"], doc["leaks"]["uss_bytes"]["warmup_s"]
+    assert uss_warm > 60
+    assert rss_warm == pytest.approx(uss_warm, abs=20)
+
+
+def _metric_run(tmp_path: Path, leak_series: list[str] | None = None) -> Path:
+    el = np.arange(0.0, 3600.0, 2.0)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "resources.jsonl").write_bytes(b"\n".join(orjson.dumps({
+        "ts": T0 + e, "elapsed_s": e, "pid": 1, "rss_bytes": 100 * MIB,
+        "metrics": {"mmbot_pnl_quote": e / 10, "mmbot_position": e / 100,
+                    "mmbot_fills_total": e, "mmbot_queue_depth": e / 36,
+                    "mmbot_open_orders": e / 360},
+    }) for e in el.tolist()) + b"\n")
+    meta: dict[str, object] = {"schema": 1, "run_id": "r", "start_ts": T0}
+    if leak_series is not None:
+        meta["leak_series"] = leak_series
+    (run / "run.json").write_bytes(orjson.dumps(meta))
+    return run
+
+
+def test_only_resource_like_gauges_are_judged_for_leaks(tmp_path: Path) -> None:
+    doc = analyze_path(_metric_run(tmp_path), write=False).to_dict()
+    assert set(doc["leaks"]) == {"metrics.mmbot_queue_depth"}
+    assert doc["leaks"]["metrics.mmbot_queue_depth"]["status"] == "leak"
+    notes = [r for r in doc["reasons"] if r.startswith("note:")]
+    assert len(notes) == 1 and "mmbot_queue_depth" in notes[0]
+    # The growth of business gauges is still there for criteria that ask for it.
+    assert "metrics.mmbot_pnl_quote" in doc["stats"]
+
+
+def test_a_profile_may_name_the_leak_series(tmp_path: Path) -> None:
+    doc = analyze_path(_metric_run(tmp_path, ["mmbot_open_orders"]), write=False).to_dict()
+    assert set(doc["leaks"]) == {"metrics.mmbot_open_orders"}
+
+
+def test_leak_series_is_a_profile_key() -> None:
+    from soakctl.profile import ProfileError, parse_profile
+
+    assert parse_profile({"leak_series": ["mmbot_queue_depth"]}).leak_series == [
+        "mmbot_queue_depth"]
+    assert parse_profile({}).leak_series is None
+    with pytest.raises(ProfileError, match="leak_series"):
+        parse_profile({"leak_series": "mmbot_queue_depth"})
+
+
+def test_rss_and_uss_share_one_warm_up_when_uss_is_sampled_less_often(tmp_path: Path) -> None:
+    """The sampler reads USS every 10 s: its warm-up rounds up to its coarser buckets."""
+    gen = np.random.default_rng(9)
+    el = np.arange(0.0, 240.0)
+    rss = 55 * MIB + 1.5 * MIB * (1 - np.exp(-el / 12)) + gen.normal(0, 0.02 * MIB, el.size)
+    uss = rss - 18 * MIB
+    path = tmp_path / "resources.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(
+        {"ts": T0 + e, "rss_bytes": int(r), **({"uss_bytes": int(u)} if e % 10 == 0 else {})})
+        for e, r, u in zip(el.tolist(), rss.tolist(), uss.tolist(), strict=True)) + b"\n")
+    doc = analyze_path(path, write=False).to_dict()
+    rss_warm, uss_warm = doc["leak"]["warmup_s"], doc["leaks"]["uss_bytes"]["warmup_s"]
+    assert rss_warm > 0
+    assert rss_warm == pytest.approx(uss_warm, abs=10)

@@ -165,3 +165,65 @@ def test_crash_loop_restarts(every_s: float, rate: float, status: str) -> None:
     assert res.status == status, res.reason
     if status == "inconclusive":
         assert "restarts are too frequent" in res.reason
+
+
+@pytest.mark.parametrize("minutes", tracegen.STARTUP_MINUTES)
+def test_startup_curve_on_a_short_run_is_never_a_leak(minutes: float) -> None:
+    """Fast rise then a slow concave approach, still climbing at 1-4x the threshold at the end."""
+    rng = random.Random(1000 + int(minutes))  # seeds apart from the ones the rule was tuned on
+    for _ in range(12):
+        tr = tracegen.startup_curve(rng, minutes)
+        res = _judge(tr)
+        assert res.status != "leak", (tr.shape, res.reason)
+
+
+@pytest.mark.parametrize("cycles", [1.0, 1.4, 2.0, 2.6, 2.95])
+def test_fewer_than_three_cycles_of_a_spiky_sawtooth_is_never_a_leak(cycles: float) -> None:
+    rng = random.Random(2000 + int(cycles * 100))
+    for _ in range(10):
+        tr = tracegen.spiky_sawtooth(rng, cycles)
+        res = _judge(tr)
+        assert res.status == "inconclusive", (cycles, res.reason)
+
+
+@pytest.mark.parametrize(("minutes", "rate"), [(5.0, 600.0), (10.0, 3600.0), (20.0, 120.0)])
+def test_a_steady_leak_after_a_start_up_jump_is_still_a_leak(minutes: float, rate: float) -> None:
+    """The deceleration rule does not hide a leak behind the start-up jump before it."""
+    gen = np.random.default_rng(int(minutes))
+    t = 1.78e9 + np.arange(0.0, minutes * 60)
+    el = t - t[0]
+    y = (150 * MIB + 30 * MIB * (1 - np.exp(-el / 8)) + rate * MIB * el / 3600
+         + gen.normal(0, MIB, t.size))
+    res = detect_leak("rss_bytes", t, y, THRESHOLD)
+    assert res.status == "leak", res.reason
+
+
+def test_a_decelerating_short_run_says_why() -> None:
+    t = 1.78e9 + np.arange(0.0, 240.0)  # four minutes, like the bot's start-up
+    el = t - t[0]
+    y = 60 * MIB + 1.5 * MIB * np.log1p(el / 10) + np.random.default_rng(5).normal(0, 0.05 * MIB,
+                                                                                      t.size)
+    res = detect_leak("rss_bytes", t, y, THRESHOLD)
+    assert res.status == "inconclusive"
+    assert "slows down" in res.reason
+
+
+def test_a_forced_warm_up_is_excluded() -> None:
+    gen = np.random.default_rng(6)
+    t = 1.78e9 + np.arange(0.0, 1800.0)
+    y = 100 * MIB + gen.normal(0, MIB, t.size)
+    free = detect_leak("rss_bytes", t, y, THRESHOLD)
+    forced = detect_leak("rss_bytes", t, y, THRESHOLD, min_warmup_s=85.0)
+    assert free.warmup_s < 85.0 <= forced.warmup_s < 120.0
+
+
+def test_a_big_allocation_freed_seconds_later_gives_nothing_back() -> None:
+    """A spike (30 MiB held for 20 s) is no drop: the leak under it is still a leak."""
+    gen = np.random.default_rng(8)
+    t = 1.78e9 + np.arange(0.0, 1800.0)
+    el = t - t[0]
+    y = 100 * MIB + 30 * MIB * el / 3600 + gen.normal(0, 0.3 * MIB, t.size)
+    for at in (400, 1100, 1500):
+        y[(el >= at) & (el < at + 20)] += 30 * MIB
+    res = detect_leak("rss_bytes", t, y, THRESHOLD)
+    assert res.status == "leak", res.reason

@@ -281,3 +281,50 @@ SHAPES: list[Callable[[random.Random], Trace]] = [
     sawtooth_warmup_leak,
     two_sided_spikes,
 ]
+
+
+def startup_curve(rng: random.Random, minutes: float, interval_s: float = 1.0) -> Trace:
+    """Start-up or cache warm-up on a short run: a fast rise, then a slow concave approach.
+
+    The slow part is still climbing at the end of the run, faster than the threshold over the
+    later half in most draws, but it decelerates throughout (an exponential approach with a
+    time constant of 0.25-1 run length, or a logarithmic one): not a leak.
+    """
+    ts = _grid(rng, minutes / 60, interval_s)
+    el = ts - ts[0]
+    span_s = minutes * 60
+    fast = rng.uniform(5, 60) * MIB * (1 - np.exp(-el / rng.uniform(3, 30)))
+    if rng.random() < 0.5:
+        tau = rng.uniform(0.25, 1.0) * span_s
+        shape = 1 - np.exp(-el / tau)
+        end_slope = math.exp(-span_s / tau) / tau  # d shape / dt at the end, per second
+    else:
+        tau = rng.uniform(0.02, 0.2) * span_s
+        shape = np.log1p(el / tau)
+        end_slope = 1 / (tau + span_s)
+    # Amplitude: the curve still climbs at 1-4x the threshold at the end of the run.
+    amp = rng.uniform(1, 4) * THRESHOLD_MIB_PER_H * MIB / 3600 / end_slope
+    rss = _base(rng) + fast + amp * shape + _noise(rng, ts.size, rng.uniform(0.05, 1.0))
+    return Trace(f"startup_curve_{minutes:g}min", ts, rss, False, 0.0)
+
+
+def spiky_sawtooth(rng: random.Random, cycles: float, period_s: float | None = None) -> Trace:
+    """A Prometheus-like head-block sawtooth: a ramp, a compaction spike, a drop, repeated.
+
+    ``cycles`` of it (fewer than three in the tests: the cycle cannot be removed) at 1 Hz,
+    flat on average: not a leak. The window starts at a phase that puts at least one
+    compaction inside it (a window that is one whole ramp, its drops at both edges, looks like
+    a glaring leak to any detector).
+    """
+    period = period_s if period_s is not None else rng.uniform(300, 900)
+    ts = _grid(rng, cycles * period / 3600, 1.0)
+    el = ts - ts[0] + rng.uniform(0.05, 0.9) * period
+    gen = np.random.default_rng(rng.randrange(1 << 30))
+    phase = (el % period) / period
+    ramp = rng.uniform(20, 120) * MIB * phase
+    spike = (phase > 0.97) * rng.uniform(20, 150) * MIB * gen.random(ts.size)
+    rss = _base(rng) + ramp + spike + _noise(rng, ts.size, rng.uniform(0.5, 3))
+    return Trace("spiky_sawtooth", ts, rss, False, 0.0)
+
+
+STARTUP_MINUTES = (3.0, 5.0, 10.0, 20.0)
