@@ -1,4 +1,4 @@
-"""``soakctl plan RUN --leak RATE``: how long a soak must run to catch a leak of RATE (SPEC §9).
+"""``soakctl plan RUN --leak RATE``: how long a soak must run to catch a leak of RATE (docs/cli.md §9).
 
 Thin: parse flags, load the run's RSS, call :func:`soakctl.analyze.plan.plan`, render. Exit 0
 with an answer, 1 when no length up to 30 days catches RATE, 2 for bad input.
@@ -85,7 +85,7 @@ def plan(
                       threshold_per_h=leak_threshold * MIB)
     data = result.to_dict()
     if json_out:
-        # Exactly the SPEC §9 keys: the length that reaches the asked power (the simulated
+        # Exactly the docs/cli.md §9 keys: the length that reaches the asked power (the simulated
         # runs at that length reached at least it) and the false alarms measured there.
         ui.emit_json({"min_duration_s": data["min_duration_s"], "power": power,
                       "false_alarm_rate": data["false_alarm_rate"]})
