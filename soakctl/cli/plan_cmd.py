@@ -1,4 +1,5 @@
-"""``soakctl plan RUN --leak RATE``: how long a soak must run to catch a leak of RATE (docs/cli.md §9).
+"""``soakctl plan RUN --leak RATE``: how long a soak must run to catch a leak of RATE
+(docs/cli.md §9).
 
 Thin: parse flags, load the run's RSS, call :func:`soakctl.analyze.plan.plan`, render. Exit 0
 with an answer, 1 when no length up to 30 days catches RATE, 2 for bad input.
