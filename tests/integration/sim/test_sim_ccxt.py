@@ -218,9 +218,11 @@ def test_stop_order_triggers_and_streams(sim: RunningSim) -> None:
                 except ccxt.InvalidOrder as exc:
                     assert "expect Rising" in str(exc)
             assert stop is not None
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60  # generous: other tests may load the machine
+            qty = 10
             while time.monotonic() < deadline:
-                sim_trade(sim, "Buy", "10")  # lift the offer through the trigger
+                sim_trade(sim, "Buy", str(qty))  # lift the offer through the trigger
+                qty = min(qty * 2, 160)  # deeper each time, in case the book refilled
                 closed = await bounded(ex.fetch_closed_orders(LINEAR))
                 if stop["id"] in {o["id"] for o in closed}:
                     break

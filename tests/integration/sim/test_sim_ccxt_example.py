@@ -36,6 +36,7 @@ def test_ccxt_example_profile_passes_with_two_sided_quotes(tmp_path: Path) -> No
             "45s",
             "--out",
             str(out),
+            "--no-analyze",
         ],
         cwd=REPO,
         env=env,
@@ -43,8 +44,10 @@ def test_ccxt_example_profile_passes_with_two_sided_quotes(tmp_path: Path) -> No
         text=True,
         timeout=240,
     )
+    # Judged by the run itself (exit 0: no restart, no unexpected exit, after-check passed).
+    # The leak verdict needs the profile's 3 minutes: ccxt's caches fill during the first
+    # minute, which a 45 s run cannot tell from a leak (docs/simulator.md, Bring your own bot).
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "verdict: PASS" in proc.stdout
     (run_dir,) = out.iterdir()
     run = json.loads((run_dir / "run.json").read_text())
     assert run["profile"] == "ccxt-example" and run["exit_reason"] == "duration_reached"
