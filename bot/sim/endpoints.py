@@ -1,7 +1,9 @@
 """The ``/v5`` endpoint functions: params dict in, ``result`` object out (or :class:`ApiError`).
 
 Market: time, instruments-info, orderbook, tickers. Trade: order create / amend / cancel /
-cancel-all / realtime / history. Position list, wallet balance, fee rate, execution list.
+cancel-all and their batches. Position list, wallet balance, fee rate. Order and execution
+queries (``order/realtime``, ``order/history``, ``execution/list``) live in
+:mod:`bot.sim.endpoints_account`, with their filters and conditional orders.
 Shapes per docs/bybit-v5.md §4; registration with :class:`~bot.sim.rest.RestApi` in
 :func:`register`.
 """
@@ -14,7 +16,6 @@ from bot.sim import validate, wire
 from bot.sim.account import dec_str
 from bot.sim.engine import Exchange
 from bot.sim.instruments import Category, Instrument
-from bot.sim.orders import Order
 from bot.sim.rest import Endpoint, RestApi
 from bot.sim.tickers import ticker
 from bot.sim.wire import ApiError, WithExtInfo, params_error
@@ -42,7 +43,11 @@ def _page(
     return page, str(start + limit) if start + limit < len(items) else ""
 
 
-def _instruments(exchange: Exchange, params: dict[str, Any]) -> tuple[Category, list[Instrument]]:
+def filtered_instruments(
+    exchange: Exchange, params: dict[str, Any]
+) -> tuple[Category, list[Instrument]]:
+    """The request's one ``symbol``, or every listed instrument of its ``category`` matching
+    ``baseCoin`` / ``settleCoin`` (the filter of Bybit's list endpoints)."""
     category, inst = validate.instrument(exchange, params, symbol_required=False)
     if inst is not None:
         return category, [inst]
@@ -66,7 +71,7 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
         return {"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)}
 
     def instruments_info(params: dict[str, Any]) -> Any:
-        category, insts = _instruments(exchange, params)
+        category, insts = filtered_instruments(exchange, params)
         page, cursor = _page([i.info() for i in insts], params, 500, 1000)
         return {"category": category.value, "list": page, "nextPageCursor": cursor}
 
@@ -88,7 +93,7 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
         }
 
     def tickers(params: dict[str, Any]) -> Any:
-        category, insts = _instruments(exchange, params)
+        category, insts = filtered_instruments(exchange, params)
         now = clock.now_ms()
         return {
             "category": category.value,
@@ -111,7 +116,7 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
         return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
 
     def cancel_all(params: dict[str, Any]) -> Any:
-        category, insts = _instruments(exchange, params)
+        category, insts = filtered_instruments(exchange, params)
         given = any(params.get(k) for k in ("symbol", "baseCoin", "settleCoin"))
         if category is Category.LINEAR and not given:
             raise params_error("symbol or baseCoin or settleCoin is required")
@@ -121,33 +126,8 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
             "success": "1",
         }
 
-    def _orders(params: dict[str, Any], *, history: bool) -> Any:
-        category, insts = _instruments(exchange, params)
-        order_id = validate.text(params, "orderId")
-        link_id = validate.text(params, "orderLinkId")
-        if (
-            category is Category.LINEAR
-            and not history
-            and not (order_id or link_id)
-            and not any(params.get(k) for k in ("symbol", "baseCoin", "settleCoin"))
-        ):
-            raise params_error("symbol or settleCoin or baseCoin is required")
-        keys = {i.key for i in insts}
-        found: list[Order]
-        if order_id or link_id:
-            found = [o for i in insts if (o := exchange.find(i, order_id, link_id)) is not None]
-        else:
-            open_only = validate.text(params, "openOnly") or "0"
-            opened = [o for key in keys for o in exchange.open_orders[key].values()]
-            closed = [o for o in reversed(exchange.closed) if o.instrument.key in keys]
-            recent = closed[:500] if open_only == "1" else opened
-            found = opened + closed if history else recent
-        found.sort(key=lambda o: o.created_ms, reverse=True)
-        page, cursor = _page([o.to_wire() for o in found], params, 20, 50)
-        return {"category": category.value, "list": page, "nextPageCursor": cursor}
-
     def positions(params: dict[str, Any]) -> Any:
-        category, insts = _instruments(exchange, params)
+        category, insts = filtered_instruments(exchange, params)
         if category is not Category.LINEAR:
             raise ApiError(wire.PARAMS_ERROR, "Illegal category")
         if not any(params.get(k) for k in ("symbol", "settleCoin", "baseCoin")):
@@ -168,7 +148,7 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
         return {"list": [data]}
 
     def fee_rate(params: dict[str, Any]) -> Any:
-        _, insts = _instruments(exchange, params)
+        _, insts = filtered_instruments(exchange, params)
         acct = exchange.account
         return {
             "list": [
@@ -180,26 +160,6 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
                 }
                 for i in insts
             ]
-        }
-
-    def executions(params: dict[str, Any]) -> Any:
-        category, insts = _instruments(exchange, params)
-        symbols = {i.symbol for i in insts}
-        order_id = validate.text(params, "orderId")
-        link_id = validate.text(params, "orderLinkId")
-        items = [
-            raw
-            for cat, symbol, oid, link, raw in reversed(exchange.account.executions)
-            if cat == category.value
-            and symbol in symbols
-            and (not order_id or oid == order_id)
-            and (not link_id or link == link_id)
-        ]
-        page, cursor = _page(items, params, 50, 100)
-        return {
-            "category": category.value,
-            "list": [wire.loads(raw) for raw in page],
-            "nextPageCursor": cursor,
         }
 
     def batch(single: Any, params: dict[str, Any], *, create: bool) -> Any:
@@ -267,12 +227,9 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
     ):
         api.add("POST", path, fn, private=True)
     private_get = [
-        ("/v5/order/realtime", lambda p: _orders(p, history=False)),
-        ("/v5/order/history", lambda p: _orders(p, history=True)),
         ("/v5/position/list", positions),
         ("/v5/account/wallet-balance", wallet),
         ("/v5/account/fee-rate", fee_rate),
-        ("/v5/execution/list", executions),
     ]
     for path, fn in private_get:
         api.add("GET", path, fn, private=True)

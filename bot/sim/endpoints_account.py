@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.sim import validate, wire
 from bot.sim.conditional import ConditionalOrders
+from bot.sim.endpoints import filtered_instruments
 from bot.sim.endpoints_market import int_param, listed_or_empty
 from bot.sim.engine import Exchange
 from bot.sim.instruments import Category, Instrument, parse_decimal
@@ -47,21 +48,6 @@ def _page(
         raise params_error("cursor invalid")
     page = items[start : start + limit]
     return page, str(start + limit) if start + limit < len(items) else ""
-
-
-def _insts(exchange: Exchange, params: dict[str, Any]) -> tuple[Category, list[Instrument]]:
-    category, inst = validate.instrument(exchange, params, symbol_required=False)
-    if inst is not None:
-        return category, [inst]
-    base = validate.text(params, "baseCoin")
-    settle = validate.text(params, "settleCoin")
-    return category, [
-        i
-        for i in exchange.instruments.values()
-        if i.category is category
-        and (not base or i.base_coin == base)
-        and (not settle or i.quote_coin == settle)
-    ]
 
 
 def _time_window(params: dict[str, Any], now: int) -> tuple[int, int]:
@@ -251,7 +237,7 @@ def register(api: RestApi, exchange: Exchange) -> ConditionalOrders:  # noqa: C9
         if order_filter != "StopOrder":
             result = original[("POST", "/v5/order/cancel-all")](params)
         if order_filter in ("", "StopOrder"):
-            _, insts = _insts(exchange, params)
+            _, insts = filtered_instruments(exchange, params)
             for order in conditional.all_waiting(insts):
                 conditional.cancel(order)
                 result["list"].append(
@@ -260,7 +246,7 @@ def register(api: RestApi, exchange: Exchange) -> ConditionalOrders:  # noqa: C9
         return result
 
     def realtime(params: dict[str, Any]) -> Any:
-        category, insts = _insts(exchange, params)
+        category, insts = filtered_instruments(exchange, params)
         order_id = validate.text(params, "orderId")
         link_id = validate.text(params, "orderLinkId")
         order_filter = validate.text(params, "orderFilter")
@@ -284,7 +270,7 @@ def register(api: RestApi, exchange: Exchange) -> ConditionalOrders:  # noqa: C9
         return {"category": category.value, "list": page, "nextPageCursor": cursor}
 
     def history(params: dict[str, Any]) -> Any:
-        category, insts = _insts(exchange, params)
+        category, insts = filtered_instruments(exchange, params)
         keys = {i.key for i in insts}
         order_id = validate.text(params, "orderId")
         link_id = validate.text(params, "orderLinkId")
@@ -308,7 +294,7 @@ def register(api: RestApi, exchange: Exchange) -> ConditionalOrders:  # noqa: C9
         return {"category": category.value, "list": page, "nextPageCursor": cursor}
 
     def executions(params: dict[str, Any]) -> Any:
-        category, insts = _insts(exchange, params)
+        category, insts = filtered_instruments(exchange, params)
         symbols = {i.symbol for i in insts}
         order_id = validate.text(params, "orderId")
         link_id = validate.text(params, "orderLinkId")
