@@ -1,11 +1,17 @@
 """Streaming loader of ``resources.jsonl`` into numeric columns (docs/run-files.md §4).
 
-The file is read in fixed-size blocks and split into lines, so memory stays bounded by the
+The file is read in fixed-size blocks cut at the last newline, so memory stays bounded by the
 columns (8 bytes per value) plus one block: an over-long line (> ``MAX_LINE_BYTES``) is rejected
-as soon as it passes the limit, without being materialised. Each batch of lines is parsed with
-``map(orjson.loads, lines)`` and rows with identical keys become a matrix in one
-numpy call (the fast path); any anomaly sends that batch to
-the per-line slow path, which names the file, line and key that are wrong.
+as soon as it passes the limit, without being materialised. Each block of complete lines goes
+through three paths, each taken only when the one before refuses the block:
+
+1. ``soakctl.analyze.block_decoder`` decodes the whole block with msgspec into typed records
+   and one float64 matrix (no dict per line); it accepts only blocks that are clean;
+2. ``map(orjson.loads, lines)`` into dicts, and rows with identical keys become a matrix in one
+   numpy call;
+3. line by line, which names the file, line and key that are wrong.
+
+The rules below hold whichever path reads a block (tests/unit/analyze compares them).
 
 Decisions (documented in docs/soak-criteria.md):
 
@@ -28,8 +34,10 @@ A sample line looks like::
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
@@ -38,6 +46,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from soakctl.analyze.block_decoder import decode_block
 from soakctl.contracts import SAMPLE_NUMERIC, SAMPLE_REQUIRED
 from soakctl.errors import InputError
 from soakctl.platform import release_free_heap
@@ -77,7 +86,11 @@ class Samples:
 @dataclass
 class _Batch:
     first_lineno: int
-    lines: list[bytes]
+    data: bytes  # complete lines, each ending with b"\n"
+
+    @cached_property
+    def lines(self) -> list[bytes]:
+        return self.data.split(b"\n")[:-1]
 
 
 def _batches(path: Path, fh: Any) -> Iterator[tuple[_Batch, bytes | None]]:
@@ -88,19 +101,34 @@ def _batches(path: Path, fh: Any) -> Iterator[tuple[_Batch, bytes | None]]:
         block = fh.read(BLOCK_BYTES)
         if not block:
             break
-        parts = (carry + block).split(b"\n") if carry else block.split(b"\n")
-        carry = parts.pop()
+        data = carry + block if carry else block
+        end = data.rfind(b"\n") + 1
+        carry = data[end:]
         if len(carry) > MAX_LINE_BYTES:
-            raise InputError(
-                f"{path}:{lineno + len(parts)}: line longer than {MAX_LINE_BYTES} bytes"
-            )
-        if parts and max(map(len, parts)) > MAX_LINE_BYTES:
-            bad = lineno + next(i for i, ln in enumerate(parts) if len(ln) > MAX_LINE_BYTES)
-            raise InputError(f"{path}:{bad}: line longer than {MAX_LINE_BYTES} bytes")
-        if parts:
-            yield _Batch(lineno, parts), None
-            lineno += len(parts)
-    yield _Batch(lineno, []), carry if carry.strip() else None
+            at = lineno + data.count(b"\n", 0, end)
+            raise InputError(f"{path}:{at}: line longer than {MAX_LINE_BYTES} bytes")
+        if end:
+            batch = _Batch(lineno, data[:end])
+            _check_line_lengths(path, batch)
+            yield batch, None
+            lineno += batch.data.count(b"\n")
+    yield _Batch(lineno, b""), carry if carry.strip() else None
+
+
+def _check_line_lengths(path: Path, batch: _Batch) -> None:
+    """Refuse a line over ``MAX_LINE_BYTES`` without splitting the batch in the common case.
+
+    Such a line covers a whole aligned window of half that size, so a batch where every window
+    holds a newline has none; otherwise the lines are measured one by one.
+    """
+    half = max(1, MAX_LINE_BYTES // 2)
+    data = batch.data
+    if all(data.find(b"\n", i, i + half) >= 0 for i in range(0, len(data) - half + 1, half)):
+        return
+    lines = batch.lines
+    if max(map(len, lines)) > MAX_LINE_BYTES:
+        bad = batch.first_lineno + next(i for i, ln in enumerate(lines) if len(ln) > MAX_LINE_BYTES)
+        raise InputError(f"{path}:{bad}: line longer than {MAX_LINE_BYTES} bytes")
 
 
 def _slow_objects(path: Path, batch: _Batch) -> list[dict[str, Any]]:
@@ -155,6 +183,10 @@ class _Growing:
     Many small per-batch chunks joined at the end would need twice the memory at the join, and
     the freed chunks stay in the C heap; large buffers are mapped and unmapped whole, and pages
     of the spare capacity are never touched, so they cost no resident memory.
+
+    The buffers are anonymous mappings of our own rather than ``np.empty``: numpy asks Linux
+    for transparent huge pages on large arrays, which rounds the written end of every column
+    up to 2 MiB (some 20 MiB over a file's columns); here pages are 4 KiB.
     """
 
     def __init__(self, capacity: int) -> None:
@@ -164,7 +196,7 @@ class _Growing:
     def put(self, key: str, start: int, col: np.ndarray) -> None:
         buf = self.buffers.get(key)
         if buf is None:
-            buf = np.empty(self.capacity)
+            buf = _lazy_buffer(self.capacity)
             buf[:start] = np.nan
             self.buffers[key] = buf
         buf[start:start + col.size] = col
@@ -175,12 +207,17 @@ class _Growing:
             return
         self.capacity = max(2 * self.capacity, rows)
         for key, old in self.buffers.items():
-            buf = np.empty(self.capacity)
+            buf = _lazy_buffer(self.capacity)
             buf[:filled] = old[:filled]
             self.buffers[key] = buf
 
     def result(self, rows: int) -> dict[str, np.ndarray]:
         return {k: v[:rows] for k, v in self.buffers.items()}
+
+
+def _lazy_buffer(rows: int) -> np.ndarray:
+    """``rows`` float64 (zero) in an anonymous mapping: memory only for the pages written."""
+    return np.frombuffer(mmap.mmap(-1, rows * 8), dtype=np.float64)
 
 
 class _Columns:
@@ -191,13 +228,25 @@ class _Columns:
         self.metrics = _Growing(expected_rows)
         self.rows = 0
 
+    def add_block(self, data: bytes) -> bool:
+        """Append a block of complete lines through the fast decoder; False when it needs the
+        general path (``add`` on the parsed objects, then line by line)."""
+        block = decode_block(data)
+        if block is None:
+            return False
+        return block.rows == 0 or self._append(block.rows, block.columns, block.metrics)
+
     def add(self, objs: list[dict[str, Any]]) -> bool:
         """Append a batch; False when a value is unusable (the caller re-checks line by line)."""
-        n = len(objs)
         arrays = _uniform_columns(objs, _KNOWN)
         if arrays is None:
             arrays = _general_columns(objs)
-        if arrays is None or not all(k in arrays for k in REQUIRED_FIELDS):
+        if arrays is None:
+            return False
+        return self._append(len(objs), arrays, list(map(dict.get, objs, repeat("metrics"))))
+
+    def _append(self, n: int, arrays: dict[str, np.ndarray], metrics: list[Any]) -> bool:
+        if not all(k in arrays for k in REQUIRED_FIELDS):
             return False
         for key, col in arrays.items():
             with np.errstate(invalid="ignore"):
@@ -207,7 +256,6 @@ class _Columns:
                 return False
         if np.any(arrays["ts"] == 0):
             return False
-        metrics = list(map(dict.get, objs, repeat("metrics")))
         if not set(map(type, metrics)) <= {dict, type(None)}:
             return False
         self.fields.ensure(self.rows, self.rows + n)
@@ -319,11 +367,8 @@ def load_samples(path: Path, warn: Warn | None = None) -> Samples:
     cols = _Columns(expected_rows=size // 200 + 1024)  # grows if lines are shorter
     with fh:
         for batch, fragment in _batches(path, fh):
-            objs = _fast_objects(batch)
-            if objs is None or not cols.add(objs):
-                objs = _slow_objects(path, batch)
-                if objs and not cols.add(objs):
-                    raise InputError(f"{path}:{batch.first_lineno}: unusable values in batch")
+            if not cols.add_block(batch.data):
+                _add_general(path, batch, cols)
             if fragment is not None:
                 _add_fragment(path, batch.first_lineno + len(batch.lines), fragment, cols, note)
     if cols.rows == 0:
@@ -334,6 +379,16 @@ def load_samples(path: Path, warn: Warn | None = None) -> Samples:
     _sort_dedupe(path, columns, metrics, note)
     release_free_heap()  # the parsed lines' pages: the analysis peaks on top of what is left
     return Samples(path=path, columns=columns, metrics=metrics, warnings=notes)
+
+
+def _add_general(path: Path, batch: _Batch, cols: _Columns) -> None:
+    """The general path for a block the fast decoder refused: orjson per line into dicts,
+    then, on any anomaly, line by line to name the file, line and key that are wrong."""
+    objs = _fast_objects(batch)
+    if objs is None or not cols.add(objs):
+        objs = _slow_objects(path, batch)
+        if objs and not cols.add(objs):
+            raise InputError(f"{path}:{batch.first_lineno}: unusable values in batch")
 
 
 def _add_fragment(path: Path, lineno: int, fragment: bytes, cols: _Columns, note: Warn) -> None:
