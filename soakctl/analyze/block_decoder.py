@@ -25,7 +25,8 @@ import numpy as np
 from soakctl.contracts import SAMPLE_NUMERIC, SAMPLE_REQUIRED
 
 _OPTIONAL = tuple(k for k in SAMPLE_NUMERIC if k not in SAMPLE_REQUIRED)
-_FIELDS: tuple[str, ...] = (*SAMPLE_REQUIRED, *_OPTIONAL)
+# Columns in the contract's order, the order the sampler writes a line's keys in.
+_FIELDS: tuple[str, ...] = SAMPLE_NUMERIC
 
 # Required fields first (no default); an absent optional field reads as NaN, a null as None.
 _Row = msgspec.defstruct(
@@ -50,7 +51,7 @@ class DecodedBlock(msgspec.Struct, frozen=True, gc=False):
     metrics: list[dict[str, Any] | None]
 
 
-def decode_block(data: bytes) -> DecodedBlock | None:
+def decode_block(data: bytes | memoryview) -> DecodedBlock | None:
     """Columns of the complete lines in ``data``; None when the block needs the general path."""
     try:
         records = _DECODER.decode_lines(data)
@@ -59,17 +60,15 @@ def decode_block(data: bytes) -> DecodedBlock | None:
     n = len(records)
     if n == 0:
         return DecodedBlock(0, {}, [])
-    rows = list(map(_GET_FIELDS, records))
     try:  # fromiter is the fastest conversion but refuses None (a null field)
-        flat = np.fromiter(chain.from_iterable(rows), np.float64, n * len(_FIELDS))
+        flat = np.fromiter(chain.from_iterable(map(_GET_FIELDS, records)), np.float64,
+                           n * len(_FIELDS))
         matrix = flat.reshape(n, len(_FIELDS))
     except TypeError:
-        matrix = np.array(rows, dtype=np.float64)  # None -> NaN
-    del rows
-    columns: dict[str, np.ndarray] = {}
-    for i, key in enumerate(_FIELDS):
-        col = matrix[:, i]
-        # A field absent from the whole block makes no column, as in the general path.
-        if i < len(SAMPLE_REQUIRED) or not np.isnan(col).all():
-            columns[key] = col.copy()  # contiguous, and keeps no reference to the matrix
+        matrix = np.array(list(map(_GET_FIELDS, records)), dtype=np.float64)  # None -> NaN
+    # A field absent from the whole block makes no column, as in the general path. Columns are
+    # views: the loader copies them into its buffers.
+    present = ~np.isnan(matrix).all(axis=0)
+    columns = {key: matrix[:, i] for i, key in enumerate(_FIELDS)
+               if present[i] or key in SAMPLE_REQUIRED}
     return DecodedBlock(n, columns, list(map(_GET_METRICS, records)))

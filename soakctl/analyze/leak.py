@@ -154,7 +154,7 @@ def detect_leak(
         return res
     t, y, seg_all = _longest_segments(t, y, seg_all)
     span_s = float(t[-1] - t[0])
-    dt_s = float(np.median(np.diff(t))) if t.size > 1 else 1.0
+    dt_s = float(np.median(np.diff(t), overwrite_input=True)) if t.size > 1 else 1.0
     width_s = max(3 * dt_s, span_s / TARGET_BUCKETS, 1e-3)
     seg_span_s = _median_segment_span(t, seg_all)
     if seg_span_s < 8 * width_s:
@@ -213,12 +213,14 @@ def _prebucket(t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float
 
 
 def _segments(restarts: np.ndarray | None, n: int) -> np.ndarray:
+    """A restart-segment label per sample; one byte each when there is a single segment."""
     if restarts is None:
-        return np.zeros(n, dtype=np.int64)
-    finite = restarts[np.isfinite(restarts)]
+        return np.zeros(n, dtype=np.int8)
+    ok = np.isfinite(restarts)
+    finite = restarts if ok.all() else restarts[ok]  # no copy of a complete column
     if finite.size == 0 or (float(finite.max()) == float(finite[0]) and (
             finite.size == restarts.size or float(finite[0]) == 0)):
-        return np.zeros(n, dtype=np.int64)  # no restart during the run: one segment
+        return np.zeros(n, dtype=np.int8)  # no restart during the run: one segment
     r = np.maximum.accumulate(np.nan_to_num(restarts, nan=0.0))
     labels: np.ndarray = np.r_[0, np.cumsum(np.diff(r) > 0)].astype(np.int64)
     return labels

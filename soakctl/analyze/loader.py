@@ -85,34 +85,51 @@ class Samples:
 
 @dataclass
 class _Batch:
+    """Complete lines (each ending with a newline): the first ``size`` bytes of ``buffer``."""
+
     first_lineno: int
-    data: bytes  # complete lines, each ending with b"\n"
+    buffer: bytearray  # the reader's buffer, reused: valid until the next batch is read
+    size: int
+
+    @property
+    def data(self) -> memoryview:
+        return memoryview(self.buffer)[:self.size]
 
     @cached_property
     def lines(self) -> list[bytes]:
-        return self.data.split(b"\n")[:-1]
+        return bytes(self.data).split(b"\n")[:-1]
 
 
 def _batches(path: Path, fh: Any) -> Iterator[tuple[_Batch, bytes | None]]:
-    """Yield complete-line batches; the final unterminated fragment comes with the last batch."""
-    carry = b""
+    """Yield complete-line batches; the final unterminated fragment comes with the last batch.
+
+    Blocks are read into one buffer, reused: a batch is valid until the next one is read (the
+    loader consumes each before asking for the next), and no block is allocated or copied.
+    """
+    buffer = bytearray(MAX_LINE_BYTES + BLOCK_BYTES)
+    view = memoryview(buffer)
+    carry = 0  # bytes of an unfinished line at the start of the buffer
     lineno = 1
-    while True:
-        block = fh.read(BLOCK_BYTES)
-        if not block:
-            break
-        data = carry + block if carry else block
-        end = data.rfind(b"\n") + 1
-        carry = data[end:]
-        if len(carry) > MAX_LINE_BYTES:
-            at = lineno + data.count(b"\n", 0, end)
+    while got := fh.readinto(view[carry:carry + BLOCK_BYTES]):
+        size = carry + got
+        end = buffer.rfind(b"\n", 0, size) + 1
+        if size - end > MAX_LINE_BYTES:
+            at = lineno + _count_lines(buffer, end)
             raise InputError(f"{path}:{at}: line longer than {MAX_LINE_BYTES} bytes")
         if end:
-            batch = _Batch(lineno, data[:end])
+            batch = _Batch(lineno, buffer, end)
             _check_line_lengths(path, batch)
             yield batch, None
-            lineno += batch.data.count(b"\n")
-    yield _Batch(lineno, b""), carry if carry.strip() else None
+            lineno += _count_lines(buffer, end)
+        carry = size - end
+        buffer[:carry] = buffer[end:size]
+    fragment = bytes(buffer[:carry])
+    yield _Batch(lineno, bytearray(), 0), fragment if fragment.strip() else None
+
+
+def _count_lines(buffer: bytearray, size: int) -> int:
+    """Newlines in the first ``size`` bytes (numpy counts bytes several times faster)."""
+    return int(np.count_nonzero(np.frombuffer(buffer, np.uint8, size) == ord("\n")))
 
 
 def _check_line_lengths(path: Path, batch: _Batch) -> None:
@@ -122,8 +139,8 @@ def _check_line_lengths(path: Path, batch: _Batch) -> None:
     holds a newline has none; otherwise the lines are measured one by one.
     """
     half = max(1, MAX_LINE_BYTES // 2)
-    data = batch.data
-    if all(data.find(b"\n", i, i + half) >= 0 for i in range(0, len(data) - half + 1, half)):
+    data, size = batch.buffer, batch.size
+    if all(data.find(b"\n", i, i + half) >= 0 for i in range(0, size - half + 1, half)):
         return
     lines = batch.lines
     if max(map(len, lines)) > MAX_LINE_BYTES:
@@ -228,7 +245,7 @@ class _Columns:
         self.metrics = _Growing(expected_rows)
         self.rows = 0
 
-    def add_block(self, data: bytes) -> bool:
+    def add_block(self, data: memoryview) -> bool:
         """Append a block of complete lines through the fast decoder; False when it needs the
         general path (``add`` on the parsed objects, then line by line)."""
         block = decode_block(data)
@@ -261,7 +278,7 @@ class _Columns:
         self.fields.ensure(self.rows, self.rows + n)
         self.metrics.ensure(self.rows, self.rows + n)
         missing = np.full(n, np.nan)
-        for key in set(self.fields.buffers) | set(arrays):
+        for key in _union(self.fields.buffers, arrays):
             self.fields.put(key, self.rows, arrays.get(key, missing))
         self._add_metrics(metrics, missing)
         self.rows += n
@@ -274,11 +291,17 @@ class _Columns:
         arrays = _uniform_columns(metrics, None) if len(present) == len(metrics) else None
         if arrays is None:
             arrays = _general_metric_columns(metrics, present)
-        for name in set(self.metrics.buffers) | set(arrays):
+        for name in _union(self.metrics.buffers, arrays):
             if name not in self.metrics.buffers and len(self.metrics.buffers) >= MAX_METRIC_SERIES:
                 continue
             col = arrays.get(name, missing)
             self.metrics.put(name, self.rows, np.where(np.isfinite(col), col, np.nan))
+
+
+def _union(known: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The keys of both, in first-seen order (the columns' order, and which metrics fit the cap,
+    must not depend on the hash seed)."""
+    return [*known, *(k for k in new if k not in known)]
 
 
 def _uniform_columns(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soakctl.analyze.trend import group_medians
+from soakctl.analyze.trend import bucket_index, group_medians
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def envelope(t: np.ndarray, y: np.ndarray, max_points: int = 600) -> Envelope | 
     span = float(t[-1] - t[0])
     if t.size <= max_points or span <= 0:
         return Envelope(t, y, y, y)
-    bucket = np.floor((t - t[0]) / (span / max_points * (1 + 1e-9))).astype(np.int64)
+    bucket = bucket_index(t, float(t[0]), span / max_points * (1 + 1e-9))
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
     counts = np.diff(np.r_[starts, bucket.size])
     mid = group_medians(y, bucket, starts, counts)

@@ -148,7 +148,7 @@ def test_values_the_general_path_must_judge_are_refused(value: str) -> None:
 )
 def test_line_length_check_matches_measuring_every_line(lengths: list[int], limit: int) -> None:
     data = b"".join(b"x" * n + b"\n" for n in lengths)
-    batch = loader._Batch(7, data)
+    batch = loader._Batch(7, bytearray(data + b"tail of the next line"), len(data))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(loader, "MAX_LINE_BYTES", limit)
         too_long = [i for i, n in enumerate(lengths) if n > limit]
