@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from itertools import chain
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import numpy as np
@@ -68,7 +68,7 @@ def decode_block(data: bytes | memoryview) -> DecodedBlock | None:
         matrix = np.array(list(map(_GET_FIELDS, records)), dtype=np.float64)  # None -> NaN
     # A field absent from the whole block makes no column, as in the general path. Columns are
     # views: the loader copies them into its buffers.
-    present = ~np.isnan(matrix).all(axis=0)
+    absent = cast(np.ndarray, np.isnan(matrix).all(axis=0))
     columns = {key: matrix[:, i] for i, key in enumerate(_FIELDS)
-               if present[i] or key in SAMPLE_REQUIRED}
+               if not absent[i] or key in SAMPLE_REQUIRED}
     return DecodedBlock(n, columns, list(map(_GET_METRICS, records)))
