@@ -66,38 +66,43 @@ def group_medians(y: np.ndarray, group: np.ndarray, starts: np.ndarray, counts: 
                   ) -> np.ndarray:
     """Median of ``y`` per run of equal, non-decreasing ``group`` values.
 
-    ``starts`` and ``counts`` are the runs, back to back over all of ``y``.
+    ``starts`` and ``counts`` are the runs, back to back over all of ``y``. Whole runs of about
+    ``CHUNK`` samples are taken at a time: the same medians, with chunk-sized temporaries.
     """
-    if y.size >= 1000 * starts.size:
-        # Few large groups: one O(k) median per contiguous slice beats sorting everything.
-        return np.array([np.median(y[a:a + c]) for a, c in zip(starts, counts, strict=True)])
     if y.size <= CHUNK:
-        return _sorted_medians(y, group, starts, counts)
-    # Whole runs of about CHUNK samples at a time: the same medians, chunk-sized sorts.
+        return _chunk_medians(y, group, starts, counts)
     med = np.empty(starts.size)
     g = 0
     while g < starts.size:
         a = int(starts[g])
         stop = max(int(np.searchsorted(starts, a + CHUNK, side="left")), g + 1)
         b = int(starts[stop]) if stop < starts.size else y.size
-        med[g:stop] = _sorted_medians(y[a:b], group[a:b], starts[g:stop] - a, counts[g:stop])
+        med[g:stop] = _chunk_medians(y[a:b], group[a:b], starts[g:stop] - a, counts[g:stop])
         g = stop
     return med
 
 
-def _sorted_medians(y: np.ndarray, group: np.ndarray, starts: np.ndarray, counts: np.ndarray
-                    ) -> np.ndarray:
+def _chunk_medians(y: np.ndarray, group: np.ndarray, starts: np.ndarray, counts: np.ndarray
+                   ) -> np.ndarray:
     width = int(counts.max())
     if width * starts.size <= 2 * y.size + 1024:
-        # Groups of similar size (regular sampling): one row per group, padded with NaN (sorted
-        # last, never picked), sorted row-wise; ten times faster than the lexsort below.
+        # Groups of similar size (regular sampling, the usual case): one row per group padded
+        # with NaN (ordered last, never picked), then a row-wise partition at the middle
+        # ranks; ten times faster than the lexsort below.
         grid = np.full((starts.size, width), np.nan)
         grid[np.repeat(np.arange(starts.size), counts),
              np.arange(y.size) - np.repeat(starts, counts)] = y
-        grid.sort(axis=1)
+        kth = np.unique(np.r_[(counts - 1) // 2, counts // 2])
+        if kth.size <= 8:
+            grid.partition(kth, axis=1)
+        else:
+            grid.sort(axis=1)
         rows = np.arange(starts.size)
         padded: np.ndarray = (grid[rows, (counts - 1) // 2] + grid[rows, counts // 2]) / 2.0
         return padded
+    if y.size >= 1000 * starts.size:
+        # Few large groups of unequal sizes: one O(k) median per contiguous slice.
+        return np.array([np.median(y[a:a + c]) for a, c in zip(starts, counts, strict=True)])
     ys = y[np.lexsort((y, group))]
     med: np.ndarray = (ys[starts + (counts - 1) // 2] + ys[starts + counts // 2]) / 2.0
     return med

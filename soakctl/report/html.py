@@ -212,9 +212,16 @@ def _is_constant(col: np.ndarray) -> bool:
     return finite.size > 0 and float(finite.min()) == float(finite.max())
 
 
+_Events = list[tuple[float, str, str, str]]
+
+
 def _chart(analysis: Analysis, title: str, unit: str, series: list[tuple[str, str, float]],
-           constants: dict[str, float], max_points: int = 600) -> TimeChart | None:
-    """A chart of the non-constant ``series`` (counters as rates); constants are collected."""
+           constants: dict[str, float], max_points: int = 600, events: _Events | None = None
+           ) -> TimeChart | None:
+    """A chart of the non-constant ``series`` (counters as rates); constants are collected.
+
+    ``events``: the run's markers, when the caller already has them (one pass over the
+    restarts column per report, not one per chart)."""
     ts = analysis.samples.columns["ts"]
     chart = TimeChart(title=title, y_label=unit, t0_s=float(ts[0]), t1_s=float(ts[-1]))
     drawn = 0
@@ -240,12 +247,13 @@ def _chart(analysis: Analysis, title: str, unit: str, series: list[tuple[str, st
         drawn += 1
     if not drawn:
         return None
-    for at, color, label, kind in _events(analysis):
+    for at, color, label, kind in (_events(analysis) if events is None else events):
         chart.marker(at, color, label, dash="" if kind == "abort" else "4 3", legend=kind)
     return chart
 
 
-def _rss_chart(analysis: Analysis, constants: dict[str, float] | None = None) -> str:
+def _rss_chart(analysis: Analysis, constants: dict[str, float] | None = None,
+               events: _Events | None = None) -> str:
     """The RSS chart (a constant RSS goes into ``constants`` instead, when given)."""
     constants = {} if constants is None else constants
     leak = analysis.leak
@@ -255,7 +263,7 @@ def _rss_chart(analysis: Analysis, constants: dict[str, float] | None = None) ->
     # instead of a moiré of the sawtooth against the bucket grid.
     points = int(cycles) if 60 <= cycles <= 600 else 600
     chart = _chart(analysis, "RSS of the process tree (median per bucket, min–max shaded)",
-                   "MiB", [("rss_bytes", "RSS", 1 / MIB)], constants, points)
+                   "MiB", [("rss_bytes", "RSS", 1 / MIB)], constants, points, events)
     if chart is None:
         return ""
     for i, (t_a, t_b) in enumerate(leak.warmups):
@@ -295,9 +303,10 @@ MAX_METRIC_CHARTS = 8
 
 def _charts(analysis: Analysis) -> str:
     constants: dict[str, float] = {}
-    svgs = [_rss_chart(analysis, constants)]
+    events = _events(analysis)
+    svgs = [_rss_chart(analysis, constants, events)]
     for title, unit, series in _FIXED_CHARTS:
-        chart = _chart(analysis, title, unit, series, constants)
+        chart = _chart(analysis, title, unit, series, constants, events=events)
         if chart is not None:
             svgs.append(chart.render())
     drawn = 0
@@ -308,7 +317,7 @@ def _charts(analysis: Analysis) -> str:
             break
         unit = "per second" if is_counter(name) else "value"
         chart = _chart(analysis, f"metric {name}" + (" (rate)" if is_counter(name) else ""),
-                       unit, [(f"metrics.{name}", name, 1.0)], constants)
+                       unit, [(f"metrics.{name}", name, 1.0)], constants, events=events)
         if chart is not None:
             svgs.append(chart.render())
             drawn += 1
