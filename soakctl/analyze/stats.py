@@ -19,9 +19,13 @@ def series_stats(values: np.ndarray) -> SeriesStats | None:
     finite = values if ok.all() else values[ok]  # no copy of a complete column
     if finite.size == 0:
         return None
-    p50, p90, p95, p99 = (float(v) for v in np.percentile(finite, PERCENTILES))
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo == hi:  # a constant series (restarts, zombies, pid...): no partition of a copy
+        p50 = p90 = p95 = p99 = lo
+    else:
+        p50, p90, p95, p99 = (float(v) for v in np.percentile(finite, PERCENTILES))
     return SeriesStats(
-        min=float(finite.min()), max=float(finite.max()), avg=float(finite.mean()),
+        min=lo, max=hi, avg=float(finite.mean()),
         p50=p50, p90=p90, p95=p95, p99=p99, last=float(finite[-1]),
     )
 
