@@ -5,11 +5,16 @@
 float64 matrix. A block is accepted only when it decodes cleanly against the sample's types
 (docs/run-files.md §4): ``ts`` and ``rss_bytes`` present and numbers, every other sample field
 absent, ``null`` or a number (never a bool or a string), ``metrics`` absent, ``null`` or an
-object; unknown keys are ignored. Anything else (a bad line, a truncated line, a string where a
-number belongs) returns None, and the loader re-reads the block
-through its general path, which keeps every rule of ``soakctl.analyze.loader`` and names the
-file, line and key that are wrong. So this module only decides *how fast* a block is read, never
-*whether* it is valid.
+object; unknown keys are ignored. Anything else (a bad line, a string where a number belongs)
+returns None, and the loader re-reads the block through its general path, which keeps every
+rule of ``soakctl.analyze.loader`` and names the file, line and key that are wrong. So this
+module only decides *how fast* a block is read, never *whether* it is valid.
+
+Where msgspec is more lenient than the general path (orjson, one document per line), the block
+is checked first: ``decode_lines`` reads a stream of values separated by any whitespace (two
+objects on one line, or one over two lines, would pass), so every line must hold exactly one
+object; and it skips unknown keys without validating their UTF-8, so a block that is not
+ASCII must be valid UTF-8.
 """
 
 from __future__ import annotations
@@ -51,15 +56,24 @@ class DecodedBlock(msgspec.Struct, frozen=True, gc=False):
     metrics: list[dict[str, Any] | None]
 
 
-def decode_block(data: bytes | memoryview) -> DecodedBlock | None:
-    """Columns of the complete lines in ``data``; None when the block needs the general path."""
+def decode_block(data: bytes | bytearray | memoryview, newlines: np.ndarray | None = None
+                 ) -> DecodedBlock | None:
+    """Columns of the complete lines in ``data`` (``newlines``: the offsets of its newlines,
+    when the caller has them); None when the block needs the general path."""
+    raw = np.frombuffer(data, np.uint8)
+    if raw.size == 0:
+        return DecodedBlock(0, {}, [])
+    if newlines is None:
+        newlines = np.flatnonzero(raw == ord("\n"))
+    if not _one_object_per_line(raw, newlines) or not _utf8(data, raw):
+        return None
     try:
         records = _DECODER.decode_lines(data)
-    except msgspec.DecodeError:  # ValidationError is a DecodeError
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return None
+    if len(records) != newlines.size:
         return None
     n = len(records)
-    if n == 0:
-        return DecodedBlock(0, {}, [])
     try:  # fromiter is the fastest conversion but refuses None (a null field)
         flat = np.fromiter(chain.from_iterable(map(_GET_FIELDS, records)), np.float64,
                            n * len(_FIELDS))
@@ -72,3 +86,30 @@ def decode_block(data: bytes | memoryview) -> DecodedBlock | None:
     columns = {key: matrix[:, i] for i, key in enumerate(_FIELDS)
                if not absent[i] or key in SAMPLE_REQUIRED}
     return DecodedBlock(n, columns, list(map(_GET_METRICS, records)))
+
+
+def _one_object_per_line(raw: np.ndarray, newlines: np.ndarray) -> bool:
+    """Every newline ends an object (``}`` right before it, or before its ``\\r``) and the next
+    line starts one (``{``), as the sampler writes them.
+
+    No newline can then be inside an object (after a nested ``}`` JSON allows only ``,`` or a
+    closing bracket, never ``{``; a string cannot hold a raw newline), so with as many records
+    as lines each line holds exactly one. Other spacing goes to the general path.
+    """
+    if newlines.size == 0 or newlines[-1] != raw.size - 1 or raw[0] != ord("{"):
+        return False
+    before = raw[newlines - 1]
+    cr = before == ord("\r")
+    if cr.any():
+        before = np.where(cr, raw[np.maximum(newlines - 2, 0)], before)
+    return bool((before == ord("}")).all() and (raw[newlines[:-1] + 1] == ord("{")).all())
+
+
+def _utf8(data: bytes | bytearray | memoryview, raw: np.ndarray) -> bool:
+    if int(raw.max()) < 0x80:
+        return True  # ASCII: what the sampler writes unless a name is not
+    try:
+        str(data, "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -96,6 +96,11 @@ class _Batch:
         return memoryview(self.buffer)[:self.size]
 
     @cached_property
+    def newlines(self) -> np.ndarray:
+        """Offsets of the newlines (numpy finds bytes several times faster than a loop)."""
+        return np.flatnonzero(np.frombuffer(self.buffer, np.uint8, self.size) == ord("\n"))
+
+    @cached_property
     def lines(self) -> list[bytes]:
         return bytes(self.data).split(b"\n")[:-1]
 
@@ -113,39 +118,26 @@ def _batches(path: Path, fh: Any) -> Iterator[tuple[_Batch, bytes | None]]:
     while got := fh.readinto(view[carry:carry + BLOCK_BYTES]):
         size = carry + got
         end = buffer.rfind(b"\n", 0, size) + 1
+        batch = _Batch(lineno, buffer, end)
         if size - end > MAX_LINE_BYTES:
-            at = lineno + _count_lines(buffer, end)
+            at = lineno + batch.newlines.size
             raise InputError(f"{path}:{at}: line longer than {MAX_LINE_BYTES} bytes")
         if end:
-            batch = _Batch(lineno, buffer, end)
             _check_line_lengths(path, batch)
             yield batch, None
-            lineno += _count_lines(buffer, end)
+            lineno += batch.newlines.size
         carry = size - end
         buffer[:carry] = buffer[end:size]
     fragment = bytes(buffer[:carry])
     yield _Batch(lineno, bytearray(), 0), fragment if fragment.strip() else None
 
 
-def _count_lines(buffer: bytearray, size: int) -> int:
-    """Newlines in the first ``size`` bytes (numpy counts bytes several times faster)."""
-    return int(np.count_nonzero(np.frombuffer(buffer, np.uint8, size) == ord("\n")))
-
-
 def _check_line_lengths(path: Path, batch: _Batch) -> None:
-    """Refuse a line over ``MAX_LINE_BYTES`` without splitting the batch in the common case.
-
-    Such a line covers a whole aligned window of half that size, so a batch where every window
-    holds a newline has none; otherwise the lines are measured one by one.
-    """
-    half = max(1, MAX_LINE_BYTES // 2)
-    data, size = batch.buffer, batch.size
-    if all(data.find(b"\n", i, i + half) >= 0 for i in range(0, size - half + 1, half)):
-        return
-    lines = batch.lines
-    if max(map(len, lines)) > MAX_LINE_BYTES:
-        bad = batch.first_lineno + next(i for i, ln in enumerate(lines) if len(ln) > MAX_LINE_BYTES)
-        raise InputError(f"{path}:{bad}: line longer than {MAX_LINE_BYTES} bytes")
+    """Refuse a line over ``MAX_LINE_BYTES`` (newline excluded), naming the first one."""
+    too_long = np.flatnonzero(np.diff(batch.newlines, prepend=-1) - 1 > MAX_LINE_BYTES)
+    if too_long.size:
+        at = batch.first_lineno + int(too_long[0])
+        raise InputError(f"{path}:{at}: line longer than {MAX_LINE_BYTES} bytes")
 
 
 def _slow_objects(path: Path, batch: _Batch) -> list[dict[str, Any]]:
@@ -245,10 +237,10 @@ class _Columns:
         self.metrics = _Growing(expected_rows)
         self.rows = 0
 
-    def add_block(self, data: memoryview) -> bool:
-        """Append a block of complete lines through the fast decoder; False when it needs the
-        general path (``add`` on the parsed objects, then line by line)."""
-        block = decode_block(data)
+    def add_block(self, batch: _Batch) -> bool:
+        """Append a batch through the fast decoder; False when it needs the general path
+        (``add`` on the parsed objects, then line by line)."""
+        block = decode_block(batch.data, batch.newlines)
         if block is None:
             return False
         return block.rows == 0 or self._append(block.rows, block.columns, block.metrics)
@@ -390,7 +382,7 @@ def load_samples(path: Path, warn: Warn | None = None) -> Samples:
     cols = _Columns(expected_rows=size // 200 + 1024)  # grows if lines are shorter
     with fh:
         for batch, fragment in _batches(path, fh):
-            if not cols.add_block(batch.data):
+            if not cols.add_block(batch):
                 _add_general(path, batch, cols)
             if fragment is not None:
                 _add_fragment(path, batch.first_lineno + len(batch.lines), fragment, cols, note)

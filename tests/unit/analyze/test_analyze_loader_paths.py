@@ -72,14 +72,31 @@ def _one_odd_value(draw: st.DrawFn) -> dict[str, Any]:
     return row
 
 
+_DUMPS = st.sampled_from([json.dumps, lambda r: json.dumps(r, separators=(",", ":"))])
+_CLEAN = st.builds(lambda dumps, row: dumps(row).encode(), _DUMPS, _row(clean=True))
 _LINE = st.one_of(
-    _row(clean=True).map(json.dumps),
-    _row(clean=True).map(json.dumps),
-    _row(clean=True).map(lambda r: json.dumps(r, separators=(",", ":"))),
-    _row(clean=False).map(json.dumps),
-    _one_odd_value().map(json.dumps),
-    st.sampled_from(["", "   ", "\r", "[1, 2]", '"x"', "not json", '{"ts": 1, "rss_bytes": NaN}',
-                     '{"ts": 1, "rss_bytes": 1e999}', '{"ts": 1, "rss_bytes": 2, "ts": 3}']),
+    _CLEAN,
+    _CLEAN,
+    _CLEAN.map(lambda line: line + b"\r"),
+    _row(clean=False).map(lambda r: json.dumps(r).encode()),
+    _one_odd_value().map(lambda r: json.dumps(r).encode()),
+    st.sampled_from([
+        b"", b"   ", b"\r", b"[1, 2]", b'"x"', b"not json", b'{"ts": 1, "rss_bytes": NaN}',
+        b'{"ts": 1, "rss_bytes": 1e999}', b'{"ts": 1, "rss_bytes": 2, "ts": 3}',
+        # what msgspec's decode_lines alone would take and the general path refuses:
+        b'{"ts": 1, "rss_bytes": 2}{"ts": 2, "rss_bytes": 2}',  # two objects on a line
+        b'{"ts": 1, "rss_bytes": 2} {"ts": 2, "rss_bytes": 2}',
+        b'{"ts": 1,\n "rss_bytes": 2}',  # one object over two lines
+        b'{"ts": 1, "rss_bytes": 2, "x": {"y": 1}\n}',
+        b'{"ts": 1, "rss_bytes": 2, "name": "\xff\xfe"}',  # not UTF-8, in a skipped value
+        b'{"ts": 1, "rss_bytes": 2, "\xc3\x28": 1}',
+        b'{"ts": 1, "rss_bytes": 2, "name": "caf\xc3\xa9"}',  # valid UTF-8
+        b'{"ts": 1, "rss_bytes": 2, "x": ' + b"[" * 3000 + b"]" * 3000 + b"}",  # deep nesting
+        b'{"ts": 1, "rss_bytes": 2, "x": 01}', b'{"ts": 1, "rss_bytes": 2, "x": 1.}',
+        b'{"ts": 1, "rss_bytes": 2, "x": tru}', b'{"ts": 1, "rss_bytes": 2, "x": "\\q"}',
+        b'{"ts": 1, "rss_bytes": 2, "x": [1,]}', b'{"ts": 1, "rss_bytes": 2,}',
+        b'{"ts": 1, "rss_bytes": 2, "x": "a\tb"}', b' {"ts": 1, "rss_bytes": 2} ',
+    ]),
 )
 
 
@@ -88,7 +105,7 @@ def _outcome(path: Path, block_bytes: int, fast: bool) -> tuple[Any, ...]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(loader, "BLOCK_BYTES", block_bytes)
         if not fast:
-            mp.setattr(loader, "decode_block", lambda data: None)
+            mp.setattr(loader, "decode_block", lambda *args: None)
         try:
             s = loader.load_samples(path, warnings.append)
         except InputError as exc:
@@ -117,11 +134,11 @@ def _same(a: Any, b: Any) -> bool:
     tail=st.sampled_from(["", '{"ts": 60, "rss_b', '{"ts": 60, "rss_bytes": 5}', "[1"]),
     block_bytes=st.sampled_from([16, 64, 200, 1 << 20]),
 )
-def test_fast_decoder_and_general_path_agree(lines: list[str], tail: str, block_bytes: int
+def test_fast_decoder_and_general_path_agree(lines: list[bytes], tail: str, block_bytes: int
                                              ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "resources.jsonl"
-        path.write_text("".join(line + "\n" for line in lines) + tail)
+        path.write_bytes(b"".join(line + b"\n" for line in lines) + tail.encode())
         fast = _outcome(path, block_bytes, fast=True)
         general = _outcome(path, block_bytes, fast=False)
     assert _same(fast, general), (fast, general)
@@ -172,3 +189,20 @@ def test_a_large_clean_file_is_read_by_the_fast_decoder_alone(tmp_path: Path) ->
     assert s.n == 20_000
     assert np.array_equal(s.metrics["q"], np.arange(20_000, dtype=np.float64))
     assert "pid" not in s.columns  # null everywhere: no column
+
+
+@pytest.mark.parametrize("content", [
+    # as many records as lines, yet not one per line: decode_lines alone would take them
+    b'{"ts": 1,\n"rss_bytes": 2}\n{"ts": 2, "rss_bytes": 2}{"ts": 3, "rss_bytes": 2}\n',
+    b'\n{"ts": 2, "rss_bytes": 2} {"ts": 3, "rss_bytes": 2}\n',
+    b'{"ts": 1, "rss_bytes": 2, "x": {"y": 1}\n}\n'
+    b'{"ts": 2, "rss_bytes": 2}{"ts": 3, "rss_bytes": 2}\n',
+])
+def test_records_that_do_not_sit_one_per_line_are_refused(tmp_path: Path, content: bytes
+                                                           ) -> None:
+    path = tmp_path / "resources.jsonl"
+    path.write_bytes(content)
+    assert decode_block(content) is None
+    fast = _outcome(path, 1 << 20, fast=True)
+    assert fast[0] == "error"
+    assert fast == _outcome(path, 1 << 20, fast=False)
