@@ -5,16 +5,17 @@
 float64 matrix. A block is accepted only when it decodes cleanly against the sample's types
 (docs/run-files.md §4): ``ts`` and ``rss_bytes`` present and numbers, every other sample field
 absent, ``null`` or a number (never a bool or a string), ``metrics`` absent, ``null`` or an
-object; unknown keys are ignored. Anything else (a bad line, a string where a number belongs)
-returns None, and the loader re-reads the block through its general path, which keeps every
-rule of ``soakctl.analyze.loader`` and names the file, line and key that are wrong. So this
-module only decides *how fast* a block is read, never *whether* it is valid.
+object, no key outside the contract. Anything else (a bad line, a string where a number
+belongs, an unknown key) returns None, and the loader re-reads the block through its general
+path, which keeps every rule of ``soakctl.analyze.loader`` and names the file, line and key
+that are wrong. So this module only decides *how fast* a block is read, never *whether* it is
+valid.
 
 Where msgspec is more lenient than the general path (orjson, one document per line), the block
 is checked first: ``decode_lines`` reads a stream of values separated by any whitespace (two
 objects on one line, or one over two lines, would pass), so every line must hold exactly one
-object; and it skips unknown keys without validating their UTF-8, so a block that is not
-ASCII must be valid UTF-8.
+object; a block that is not ASCII must be valid UTF-8; and no value is skipped unchecked (an
+unknown key refuses the block).
 """
 
 from __future__ import annotations
@@ -34,14 +35,19 @@ _OPTIONAL = tuple(k for k in SAMPLE_NUMERIC if k not in SAMPLE_REQUIRED)
 _FIELDS: tuple[str, ...] = SAMPLE_NUMERIC
 
 # Required fields first (no default); an absent optional field reads as NaN, a null as None.
+# Every key of the contract is declared and any other key refuses the block: msgspec skips an
+# unknown key's value without the checks the general path makes (a number beyond a double,
+# UTF-8), and the general path is the one that tolerates unknown keys.
 _Row = msgspec.defstruct(
     "_Row",
     [
         *((key, float) for key in SAMPLE_REQUIRED),
         *((key, float | None, math.nan) for key in _OPTIONAL),
+        ("name", Any, None),  # decoded (so checked), never used
         ("metrics", dict[str, Any] | None, None),
     ],
     gc=False,
+    forbid_unknown_fields=True,
 )
 _DECODER = msgspec.json.Decoder(_Row)
 _GET_FIELDS = attrgetter(*_FIELDS)

@@ -206,3 +206,13 @@ def test_records_that_do_not_sit_one_per_line_are_refused(tmp_path: Path, conten
     fast = _outcome(path, 1 << 20, fast=True)
     assert fast[0] == "error"
     assert fast == _outcome(path, 1 << 20, fast=False)
+
+
+def test_the_fast_decoder_declares_every_key_of_the_sample_contract() -> None:
+    """An undeclared key refuses the block: a key the sampler writes must never do that."""
+    from soakctl.analyze import block_decoder
+    from soakctl.contracts import Sample
+
+    assert set(block_decoder._Row.__struct_fields__) == set(Sample.__annotations__)
+    line = json.dumps({"ts": 1, "rss_bytes": 2, "name": "target", "extra": 1}).encode() + b"\n"
+    assert decode_block(line) is None  # unknown key: the general path, which tolerates it
