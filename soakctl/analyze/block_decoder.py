@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from itertools import chain
 from operator import attrgetter
-from typing import Any, cast
+from typing import cast
 
 import msgspec
 import numpy as np
@@ -35,6 +35,10 @@ _OPTIONAL = tuple(k for k in SAMPLE_NUMERIC if k not in SAMPLE_REQUIRED)
 _FIELDS: tuple[str, ...] = SAMPLE_NUMERIC
 
 # Required fields first (no default); an absent optional field reads as NaN, a null as None.
+# A JSON scalar; numbers as floats, range-checked like the general path does (a nested array or
+# object refuses the block: inside ``Any`` msgspec would keep a 400-digit integer exact).
+_Scalar = float | str | bool | None
+
 # Every key of the contract is declared and any other key refuses the block: msgspec skips an
 # unknown key's value without the checks the general path makes (a number beyond a double,
 # UTF-8), and the general path is the one that tolerates unknown keys.
@@ -43,8 +47,8 @@ _Row = msgspec.defstruct(
     [
         *((key, float) for key in SAMPLE_REQUIRED),
         *((key, float | None, math.nan) for key in _OPTIONAL),
-        ("name", Any, None),  # decoded (so checked), never used
-        ("metrics", dict[str, Any] | None, None),
+        ("name", _Scalar, None),  # decoded (so checked), never used
+        ("metrics", dict[str, _Scalar] | None, None),
     ],
     gc=False,
     forbid_unknown_fields=True,
@@ -59,7 +63,7 @@ class DecodedBlock(msgspec.Struct, frozen=True, gc=False):
 
     rows: int
     columns: dict[str, np.ndarray]
-    metrics: list[dict[str, Any] | None]
+    metrics: list[dict[str, _Scalar] | None]
 
 
 def decode_block(data: bytes | bytearray | memoryview, newlines: np.ndarray | None = None
