@@ -96,6 +96,10 @@ _LINE = st.one_of(
         b'{"ts": 1, "rss_bytes": 2, "x": tru}', b'{"ts": 1, "rss_bytes": 2, "x": "\\q"}',
         b'{"ts": 1, "rss_bytes": 2, "x": [1,]}', b'{"ts": 1, "rss_bytes": 2,}',
         b'{"ts": 1, "rss_bytes": 2, "x": "a\tb"}', b' {"ts": 1, "rss_bytes": 2} ',
+        b'{"ts": 1, "rss_bytes": 2, "x": 1e999}', b'{"ts": 1, "rss_bytes": 2, "name": 1e999}',
+        b'{"ts": 1, "rss_bytes": 2, "metrics": {"m": 1' + b"0" * 400 + b"}}",
+        b'{"ts": 1, "rss_bytes": 2, "name": [1' + b"0" * 400 + b"]}",
+        b'{"ts": 1, "rss_bytes": 2, "metrics": {"m": [1], "n": true}}',
     ]),
 )
 
