@@ -28,11 +28,13 @@ RECENT_WINDOWS = ((1.0, "steady"), (0.5, "recent half"), (1 / 3, "recent third")
                   (0.25, "recent quarter"), (1 / 6, "recent sixth"), (0.125, "recent eighth"))
 
 
-def fit_window(b: Buckets, floor: float, confidence: float = 0.95
+def fit_window(b: Buckets, floor: float, confidence: float = 0.95, *, split: bool = True
                 ) -> tuple[SlopeFit, int] | None:
+    """The window's pooled Theil–Sen fit and its number of upward level shifts; a single one
+    is a one-off allocation and splits the window (``split=False``: part of a staircase)."""
     if b.t.size < MIN_BUCKETS:
         return None
-    seg, shifts = split_one_shift(b, floor)
+    seg, shifts = split_one_shift(b, floor) if split else (b.seg, 0)
     try:
         return theil_sen(b.t, b.y, seg, confidence=confidence), shifts
     except ValueError:
@@ -68,13 +70,19 @@ def outgrows_earlier(b: Buckets, length_s: float, slope: float, floor: float,
 
 
 def _thirds_ratio(b: Buckets, floor: float) -> tuple[float, bool]:
-    """Slope of the last third over the first third's, and whether their 95 % CIs are apart."""
+    """Slope of the last third over the first third's, and whether their 95 % CIs are apart.
+
+    In a staircase (two or more upward shifts in ``b``) a third's one step is a stair, not a
+    one-off allocation: the thirds are not split at it, or a third holding one stair would
+    read as flat and the staircase as slowing down.
+    """
     span = float(b.t[-1] - b.t[0]) if b.t.size else 0.0
     t0 = float(b.t[0]) if b.t.size else 0.0
     first = b.t <= t0 + span / 3
     last = b.t >= t0 + 2 * span / 3
-    a = fit_window(Buckets(b.t[first], b.y[first], b.seg[first]), floor)
-    z = fit_window(Buckets(b.t[last], b.y[last], b.seg[last]), floor)
+    split = b.t.size == 0 or split_one_shift(b, floor)[1] < 2
+    a = fit_window(Buckets(b.t[first], b.y[first], b.seg[first]), floor, split=split)
+    z = fit_window(Buckets(b.t[last], b.y[last], b.seg[last]), floor, split=split)
     if a is None or z is None or a[0].slope <= 0:
         return 1.0, False
     return z[0].slope / a[0].slope, z[0].hi < a[0].lo
