@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 # depth -> push interval in ms (linear and spot, docs/bybit-v5.md §7)
 DEPTHS_MS = {1: 10, 50: 20, 200: 100, 1000: 200}
+# Cadence slots are sums of floats: a re-push exactly one slot apart may compute a hair short.
+CLOCK_SLACK_S = 1e-6
 
 
 @dataclass(slots=True)
@@ -123,7 +125,7 @@ class BookFeed:
                     topic.last_push = now
                     self._fanout(topic, self._snapshot(topic))
                     return
-            if now - topic.last_push >= self.repush_s:
+            if now - topic.last_push >= self.repush_s - CLOCK_SLACK_S:
                 topic.last_push = now
                 self._fanout(topic, self._snapshot(topic))
             return
