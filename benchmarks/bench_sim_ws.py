@@ -8,16 +8,18 @@ A real ``mmbot sim`` subprocess with its push cadence scaled down as far as it g
 (``--cadence-scale 0.01``: level 1 every 0.1 ms, depth 50 every 0.2 ms) and level-1 re-pushed
 even when unchanged (``--level1-repush-s 0.0001``), so each subscriber is offered about 20,000
 frames/s (two level-1 streams at 10,000/s, plus depth-50 deltas, trades and tickers as the
-market moves): 10 subscribers about 200,000/s, more than the server delivers on two shared
-cores, so the figure is bounded by the server, not by market activity. (At ``0.05`` the offer
+market moves): 10 subscribers about 200,000/s, so below that the figure is bounded by the
+server, not by market activity (a figure near 200,000 is the offer itself). (At ``0.05`` the offer
 was about 4,200 frames/s per subscriber: 42,000/s for 10, below the 50,000 target whatever the
 server did.) K subscribers (split across P client processes, aiohttp) each subscribe to
 ``orderbook.1`` and ``orderbook.50`` of BTCUSDT and ETHUSDT plus ``publicTrade`` and
 ``tickers``; the figure is frames received per second summed over all subscribers, after a
-warm-up. Side by side in the same run, the named peer: a bare
-aiohttp WebSocket server broadcasting one pre-serialised book frame of the same size to every
-subscriber in a tight loop (the framework's fan-out ceiling here). Medians of N runs and the
-ratio sim/peer.
+warm-up. Side by side in the same run, the named peer: a bare aiohttp WebSocket server
+broadcasting one pre-serialised depth-50 delta frame (the size is printed; the simulator's
+frames here are mostly level-1 snapshots, ~180 B) to every subscriber in a tight loop, one
+``send_frame`` per frame and subscriber (the framework's own fan-out path). The simulator
+writes all frames due on a socket in one write, so it can beat that peer. Medians of N runs and
+the ratio sim/peer.
 """
 
 from __future__ import annotations
