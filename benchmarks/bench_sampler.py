@@ -2,7 +2,7 @@
 """soakctl's own cost while sampling a 20- and a 500-process tree at 1 Hz, beside psrecord.
 
 Usage:
-  python benchmarks/bench_sampler.py cpu   [--seconds 60] [--runs 3] [--procs 20,500]
+  python benchmarks/bench_sampler.py cpu   [--seconds 60] [--runs 3] [--procs 20,500] [--busy]
       For each tree size: starts one tree, then at the same time `soakctl run` (supervising
       its own copy of the tree), `soakctl monitor --pid TREE` and `psrecord TREE
       --include-children`, all at 1 s. Measures each sampler's steady-state CPU time (start-up
@@ -48,8 +48,20 @@ WARMUP_S = 12
 TREE = ["bash", "-c", "for i in $(seq 19); do sleep 100000 & done; wait"]
 
 
+BUSY = False  # --busy: every member wakes 5 times a second (see tree_cmd)
+
+
 def tree_cmd(n: int) -> list[str]:
-    return ["bash", "-c", f"for i in $(seq {n - 1}); do sleep 100000 & done; wait"]
+    """A root and ``n - 1`` members: sleeping (the common case of a tree's workers), or with
+    ``--busy`` each waking every 0.2 s in a bash builtin (``read -t`` on a FIFO, no fork), so
+    every member has run between two samples and is read in full every time (the worst case
+    for soakctl's idle-member rule, docs in soakctl/procfs.py; psrecord reads everything
+    every time anyway)."""
+    if not BUSY:
+        return ["bash", "-c", f"for i in $(seq {n - 1}); do sleep 100000 & done; wait"]
+    member = 'exec 3<>"$f"; while :; do read -r -t 0.2 -u 3; done'
+    return ["bash", "-c", f'f=$(mktemp -u); mkfifo "$f"; for i in $(seq {n - 1}); do '
+            f"( {member} ) & done; sleep 1; rm -f \"$f\"; wait"]
 
 
 def _cpu(proc: psutil.Process) -> float:
@@ -125,8 +137,9 @@ def cmd_cpu(seconds: float, runs: int, sizes: list[int]) -> None:
         summary.append((n, med))
     for n, med in summary:
         target = "<= 0.1 %, ratio <= 0.25" if n <= 20 else "<= 1.5 %"
-        print(f"median CPU % of one core over {runs} runs of {seconds:g}s, {n}-process tree "
-              f"@ 1 Hz (target {target}):")
+        kind = "busy" if BUSY else "sleeping"
+        print(f"median CPU % of one core over {runs} runs of {seconds:g}s, {n}-process {kind} "
+              f"tree @ 1 Hz (target {target}):")
         print(f"  soakctl run      {med['soakctl run']:.3f} %")
         print(f"  soakctl monitor  {med['soakctl monitor']:.3f} %")
         print(f"  psrecord         {med['psrecord']:.3f} %  (records 4 fields; soakctl "
@@ -292,7 +305,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--busy", action="store_true",
+                        help="cpu: tree members that run 5 times a second (worst case)")
     args = parser.parse_args()
+    global BUSY
+    BUSY = args.busy
     if args.mode == "cpu":
         cmd_cpu(args.seconds or 60, args.runs, [int(x) for x in args.procs.split(",")])
     elif args.mode == "metrics":

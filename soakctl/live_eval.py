@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -129,28 +130,33 @@ def monotone_criteria(texts: list[str]) -> list[Criterion]:
 
 
 class _Columns:
-    """ts, rss and restarts in preallocated arrays that double when full."""
+    """ts, rss and restarts, appended per sample to ``array('d')`` (a C double each, amortised
+    O(1); a numpy element store per sample costs several times more) and turned into numpy
+    arrays only when an evaluation is due."""
 
-    def __init__(self, capacity: int = 4096) -> None:
-        self.n = 0
-        self.data = np.empty((3, capacity))
+    def __init__(self) -> None:
+        self.ts = array("d")
+        self.rss = array("d")
+        self.restarts = array("d")
+
+    @property
+    def n(self) -> int:
+        return len(self.ts)
 
     def add(self, ts: float, rss: float, restarts: float) -> None:
-        if self.n == self.data.shape[1]:
-            grown = np.empty((3, 2 * self.n))
-            grown[:, : self.n] = self.data
-            self.data = grown
-        self.data[:, self.n] = (ts, rss, restarts)
-        self.n += 1
+        self.ts.append(ts)
+        self.rss.append(rss)
+        self.restarts.append(restarts)
 
     def reduced(self, max_points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        t, y, r = self.data[:, : self.n]
-        if self.n <= max_points:
+        n = self.n
+        t, y, r = (np.array(a, dtype=np.float64) for a in (self.ts, self.rss, self.restarts))
+        if n <= max_points:
             return t, y, r
         # Block medians of whole blocks (the newest partial block kept as is): the detector's
         # own first step is per-bucket medians, so this changes cost, not the answer's nature.
-        k = math.ceil(self.n / max_points)
-        whole = (self.n // k) * k
+        k = math.ceil(n / max_points)
+        whole = (n // k) * k
 
         def blocks(a: np.ndarray, fn: Callable[..., np.ndarray]) -> np.ndarray:
             return np.concatenate([fn(a[:whole].reshape(-1, k), axis=1), a[whole:]])
@@ -200,7 +206,7 @@ class LiveEvaluator:
     def elapsed_s(self) -> float:
         if self._t0 is None or self._cols.n == 0:
             return 0.0
-        return float(self._cols.data[0, self._cols.n - 1] - self._t0)
+        return self._cols.ts[-1] - self._t0
 
     def due(self) -> bool:
         return self.elapsed_s() >= self._next_s

@@ -1,5 +1,9 @@
-"""``{run_dir}``, ``{secrets_dir}``, ``{python}``, ``{ports.NAME}`` and ``{services.NAME.KEY}``
-in profile commands, env values and paths.
+"""``{run_dir}``, ``{secrets_dir}``, ``{python}``, ``{examples_dir}``, ``{ports.NAME}`` and
+``{services.NAME.KEY}`` in profile commands, env values and paths.
+
+``{examples_dir}`` is where the example bots shipped with soakctl are (``examples/`` of a source
+checkout, a copy inside the installed package otherwise), so a bundled profile that soaks one
+runs from any directory.
 
 ``{python}`` is the interpreter soakctl runs on (its venv's ``python``), so a profile can start a
 Python target with the packages installed beside soakctl whether or not the venv is activated.
@@ -20,12 +24,13 @@ import re
 import socket
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from soakctl.errors import ProfileError
 
 _PLACEHOLDER = re.compile(
-    r"\{(run_dir|secrets_dir|python|ports\.[A-Za-z0-9_-]+|services\.[A-Za-z0-9_.-]+?\.[A-Za-z0-9_]+)\}"
+    r"\{(run_dir|secrets_dir|python|examples_dir|ports\.[A-Za-z0-9_-]+|services\.[A-Za-z0-9_.-]+?\.[A-Za-z0-9_]+)\}"
 )
 _PORTS: dict[str, int] = {}
 
@@ -40,6 +45,14 @@ def free_port() -> int:
 SecretsDir = str | Callable[[], str] | None
 
 
+def examples_dir() -> Path:
+    """The bundled examples: inside the package (wheel) or the source checkout's ``examples/``."""
+    packaged = Path(__file__).resolve().parent / "_examples"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "examples"
+
+
 def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]],
            ports: dict[str, int] | None = None, secrets_dir: SecretsDir = None) -> str:
     """Expand the placeholders in ``text``; ``ports`` holds the run's allocated ports and
@@ -52,6 +65,8 @@ def expand(text: str, run_dir: str, services: dict[str, dict[str, Any]],
             return run_dir
         if key == "python":
             return sys.executable
+        if key == "examples_dir":
+            return str(examples_dir())
         if key == "secrets_dir":
             if secrets_dir is None:
                 raise ProfileError("placeholder {secrets_dir}: only available during a run")

@@ -16,6 +16,15 @@ recycled pid is read afresh (the tree's start-time check then tells it apart). D
 used between two :meth:`LinuxProcReader.sweep` calls (the sampler calls it once per sample) are
 closed, and at most a quarter of the open-files limit (4,096 at most) is ever cached.
 
+Idle members cost one cheap read. ``/proc/PID/schedstat`` (run time in ns, wait time, number of
+times scheduled) changes whenever the process has run; while it has not, nothing this module
+reads can have changed either (CPU time, threads, VMS and RSS growth, open fds and I/O counters
+all move only in the process's own context), so the last reading, fd count and I/O are answered
+again. The one thing that moves without the process running is RSS *shrinking* (the kernel
+reclaims or swaps its pages): every ``FULL_EVERY`` samples every member is read in full, so such
+a drop shows up within that many samples. A tree's sleeping workers, the common case, then cost
+one ``pread`` of three numbers each instead of three reads (``benchmarks/bench_sampler.py``).
+
 On Windows (the psutil path) ``rss_bytes`` is the working set, ``vms_bytes`` the pagefile-backed
 commit, ``num_fds`` the handle count and ``uss_bytes`` the *private bytes*
 (``memory_info().private``): the commit charge no other process shares, the counter Windows
@@ -29,11 +38,15 @@ import contextlib
 import os
 import time
 from collections import defaultdict
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import psutil
 
 from soakctl.platform import LINUX, WINDOWS
+
+#: every how many samples every member is read in full, idle or not (module docstring)
+FULL_EVERY = 10
+_KINDS = (0, 1, 2, 3, 4)  # stat, io, fd directory, children, schedstat
 
 #: how long one machine-wide parent map serves ``children()`` calls: a tree walk asks for the
 #: children of every member within a few ms, and each fresh map is a scan of every process.
@@ -88,17 +101,38 @@ class LinuxProcReader:
     """Readings straight from procfs (one ``pread`` of ``stat`` per process, see module doc)."""
 
     def __init__(self) -> None:
-        # pid -> [stat fd, io fd, fd-directory fd, children fd, bit mask of those used since
-        # the sweep]; -1 marks a descriptor that is not open.
+        # pid -> [stat fd, io fd, fd-directory fd, children fd, schedstat fd, bit mask of those
+        # used since the sweep]; -1 marks a descriptor that is not open.
         self._slots: dict[int, list[int]] = {}
+        # Idle members (module docstring): pid -> [schedstat, reading, fds, io] of the last full
+        # reading; the pids answered from it in the current sample.
+        self._last: dict[int, list[Any]] = {}
+        self._idle: set[int] = set()
+        self.full_every = FULL_EVERY
+        self._round = 0
         self._open = 0
         self._budget = _fd_budget()
+        self._sys: dict[str, int] = {}  # machine-wide files read every sample, kept open
+
+    def _sys_read(self, path: str, size: int) -> bytes | None:
+        """The first ``size`` bytes of ``/proc/loadavg``, ``/proc/stat`` or ``/proc/meminfo``: one
+        ``pread`` of a kept descriptor (the kernel renders only what is asked for)."""
+        fd = self._sys.get(path)
+        if fd is None:
+            try:
+                fd = self._sys[path] = os.open(path, os.O_RDONLY)
+            except OSError:
+                return None
+        try:
+            return os.pread(fd, size, 0)
+        except OSError:
+            return None
 
     def _slot(self, pid: int, kind: int) -> list[int]:
         slot = self._slots.get(pid)
         if slot is None:
-            slot = self._slots[pid] = [-1, -1, -1, -1, 0]
-        slot[4] |= 1 << kind
+            slot = self._slots[pid] = [-1, -1, -1, -1, -1, 0]
+        slot[5] |= 1 << kind
         return slot
 
     def _cached(self, pid: int, kind: int, name: str, empty_ok: bool = False) -> bytes | None:
@@ -141,28 +175,59 @@ class LinuxProcReader:
         tree, a zombie whose io and fd files are no longer read)."""
         empty = []
         for pid, slot in self._slots.items():
-            used = slot[4]
-            for kind in (0, 1, 2, 3):
+            used = slot[5]
+            for kind in _KINDS:
                 if not used & (1 << kind):
                     self._close(slot, kind)
-            slot[4] = 0
-            if slot[0] < 0 and slot[1] < 0 and slot[2] < 0 and slot[3] < 0:
+            slot[5] = 0
+            if max(slot[:5]) < 0:
                 empty.append(pid)
         for pid in empty:
             del self._slots[pid]
+            self._last.pop(pid, None)
+        self._idle.clear()
+        self._round += 1
 
     def close(self) -> None:
         for slot in self._slots.values():
-            for kind in (0, 1, 2, 3):
+            for kind in _KINDS:
                 self._close(slot, kind)
         self._slots.clear()
+        self._last.clear()
+        for fd in self._sys.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._sys.clear()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
 
     def read(self, pid: int) -> ProcReading | None:
-        return self._parse_stat(pid, self._cached(pid, 0, "stat"))
+        """The process's reading; the last one again if it has not run since (its
+        ``schedstat`` is unchanged) and this is not a full round (module docstring)."""
+        slot = self._slot(pid, 4)
+        sched: bytes | None = None
+        if slot[4] >= 0:  # the kept descriptor: still the process the last reading came from
+            try:
+                sched = os.pread(slot[4], 256, 0)
+            except OSError:
+                sched = None
+            if not sched:
+                self._close(slot, 4)  # gone: a reopened path may name another process
+        last = self._last.pop(pid, None)
+        if sched is not None:
+            if last is not None and sched == last[0] and self._round % self.full_every:
+                self._last[pid] = last
+                self._idle.add(pid)
+                slot[5] |= 0b111  # keep the stat, io and fd-directory descriptors open
+                return last[1]  # type: ignore[no-any-return]
+        else:
+            sched = self._cached(pid, 4, "schedstat")
+        reading = self._parse_stat(pid, self._cached(pid, 0, "stat"))
+        if reading is not None and sched and slot[4] >= 0:
+            self._last[pid] = [sched, reading, None, None]
+        return reading
 
     def read_uncached(self, pid: int) -> ProcReading | None:
         """A reading without keeping a descriptor (probing pids that are likely not ours)."""
@@ -215,6 +280,17 @@ class LinuxProcReader:
         return kids
 
     def num_fds(self, pid: int) -> int | None:
+        if pid in self._idle:
+            last = self._last[pid]
+            if last[2] is not None:
+                return last[2]  # type: ignore[no-any-return]
+        count = self._num_fds(pid)
+        entry = self._last.get(pid)
+        if entry is not None:
+            entry[2] = count
+        return count
+
+    def _num_fds(self, pid: int) -> int | None:
         # Linux >= 6.2 reports the number of open fds as the directory's size: one fstat of a
         # cached descriptor instead of a listdir; older kernels say 0 and we count.
         slot = self._slot(pid, 2)
@@ -245,10 +321,21 @@ class LinuxProcReader:
     def spawn_marker(self) -> bytes | None:
         """The most recently created pid on the machine (``/proc/loadavg``): while it does not
         change, no process was created anywhere and no tree can have gained a member."""
-        data = _read_small("/proc/loadavg")
+        data = self._sys_read("/proc/loadavg", 256)
         return data.rsplit(b" ", 1)[-1] if data else None
 
     def io_bytes(self, pid: int) -> tuple[int, int] | None:
+        if pid in self._idle:
+            last = self._last[pid]
+            if last[3] is not None:
+                return last[3]  # type: ignore[no-any-return]
+        io = self._io_bytes(pid)
+        entry = self._last.get(pid)
+        if entry is not None:
+            entry[3] = io
+        return io
+
+    def _io_bytes(self, pid: int) -> tuple[int, int] | None:
         data = self._cached(pid, 1, "io")
         if not data:
             return None
@@ -272,7 +359,7 @@ class LinuxProcReader:
 
     def sys_cpu_times(self) -> tuple[float, float]:
         """(busy, total) jiffies of all CPUs, from the first line of ``/proc/stat``."""
-        data = _read_small("/proc/stat")
+        data = self._sys_read("/proc/stat", 512)
         if not data:
             return _psutil_cpu_times()
         # cpu user nice system idle iowait irq softirq steal guest guest_nice
@@ -281,7 +368,7 @@ class LinuxProcReader:
         return float(sum(values) - idle), float(sum(values))
 
     def sys_mem_available(self) -> int:
-        data = _read_small("/proc/meminfo")
+        data = self._sys_read("/proc/meminfo", 512)
         if data:
             start = data.find(b"MemAvailable:")
             if start >= 0:

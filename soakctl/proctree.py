@@ -45,6 +45,7 @@ class ProcessTree:
         self._adopted: set[int] = set()
         self._marker: bytes | None = None
         self.probe_limit: int | None = None  # max new pids to probe; None: the tree's size
+        self.version = 0  # changes whenever the membership does
 
     def set_root(self, pid: int) -> None:
         """A new incarnation of the supervised process (after a restart); members persist."""
@@ -53,6 +54,7 @@ class ProcessTree:
         if reading is not None:
             self._members[pid] = reading.start
             self.root_session = reading.session
+            self.version += 1
 
     def adopt(self, pid: int) -> None:
         """Count an orphan reparented to the supervisor as a member of this tree."""
@@ -100,7 +102,10 @@ class ProcessTree:
             seen[pid] = reading
             if walk and not reading.zombie:
                 frontier.extend(self._reader.children(pid, reading.num_threads))
-        self._members = {pid: r.start for pid, r in seen.items()}
+        members = {pid: r.start for pid, r in seen.items()}
+        if members != self._members:
+            self.version += 1
+        self._members = members
         self._marker = marker
         self._adopted &= seen.keys()
         return list(seen.values())

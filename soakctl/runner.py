@@ -46,10 +46,14 @@ from soakctl.scrape import MetricsScraper
 from soakctl.services import probe
 from soakctl.sink import JsonlSink
 from soakctl.supervise import ExitInfo, ProcessHandle, Supervisor
+from soakctl.wake import ExitWaker
 
 logger = logging.getLogger(__name__)
 
-TICK_S = 0.5  # how often exits are reaped between samples
+TICK_S = 0.5  # how often exits are reaped between samples, without an ExitWaker
+#: with an ExitWaker exits wake the loop at once; it still wakes this often for housekeeping
+#: (log flushes, finished liveness probes) when samples are further apart
+IDLE_TICK_S = 1.0
 DISK_LOW_REPEAT_S = 60.0
 AFTER_TIMEOUT_S = 300.0
 # Disk space held from the start and given back when a write fails (disk full), so the run can
@@ -123,6 +127,8 @@ class SoakRun:
         self._liveness: LivenessMonitor | None = None
         self._live: LiveEvaluator | None = None
         self._diagnose: Diagnoser | None = None
+        # Sleep in one poll() on the roots' pidfds (soakctl.wake); None: poll every TICK_S.
+        self._waker = ExitWaker.create() if isinstance(self.clock, SystemClock) else None
         self._backoff = ExponentialBackoff(
             base_s=target.backoff.base_s, max_s=target.backoff.max_s,
             jitter=target.backoff.jitter, reset_after_s=target.backoff.reset_after_s,
@@ -139,6 +145,9 @@ class SoakRun:
         if self._stop_reason is None:
             self._stop_reason = reason
         self._stop.set()
+        waker = self._waker  # may run in a signal handler while _shutdown closes it
+        if waker is not None:
+            waker.wake()
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -321,10 +330,14 @@ class SoakRun:
         )
         t0 = self.clock.monotonic()
         deadline = t0 + self.duration_s
+        waker = self._waker
+        tick_s = TICK_S if waker is None else IDLE_TICK_S
         k = 0
         while True:
             for info in self.sup.poll():
                 self._on_exit(info)
+            if waker is not None:
+                waker.watch(h.pid for h in self.sup.handles if h.alive)
             now = self.clock.monotonic()
             if self._ended is not None or self._stop.is_set():
                 break
@@ -346,10 +359,14 @@ class SoakRun:
                 log.flush()
                 if log.write_error is not None:
                     self._on_write_failed(log.write_error)
-            wake_at = min(next_sample, deadline, now + TICK_S)
+            wake_at = min(next_sample, deadline, now + tick_s)
             if self._restart_at is not None:
                 wake_at = min(wake_at, self._restart_at)
-            self.clock.wait(self._stop, wake_at - self.clock.monotonic())
+            if waker is not None:
+                if not self._stop.is_set():
+                    waker.wait(wake_at - self.clock.monotonic())
+            else:
+                self.clock.wait(self._stop, wake_at - self.clock.monotonic())
         if self._stop.is_set() and self._ended is None:
             self._ended = self._stop_reason or ExitReason.INTERRUPTED
 
@@ -463,6 +480,9 @@ class SoakRun:
         if leftovers:
             self._emit(Event.KILL, "soakctl", pids=leftovers)
         self.sup.close()
+        waker, self._waker = self._waker, None
+        if waker is not None:
+            waker.close()
 
     def _on_exit_late(self, info: ExitInfo) -> None:
         if info.handle is self._target and not info.expected:

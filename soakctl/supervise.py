@@ -141,6 +141,7 @@ class Supervisor:
         self.logs: dict[str, RotatingLogFile] = {}
         self.zombies_reaped = 0
         self._guarded: set[tuple[int, float]] = set()
+        self._guarded_version: tuple[int, int] = (0, -1)
         self._guard_pid = self.guard.pid
         self._adopt_marker: bytes | None = None
 
@@ -241,10 +242,12 @@ class Supervisor:
         the tree whose session it is in, else (a daemon that called setsid) to the target.
         """
         for name, tree in trees.items():  # Windows: the job is the tree, orphans included
-            known_pids = set(tree.pids())
-            for pid in self.jobs.pids(name):
-                if pid not in known_pids:
-                    tree.adopt(pid)
+            job_pids = self.jobs.pids(name)  # [] where there are no job objects
+            if job_pids:
+                known_pids = set(tree.pids())
+                for pid in job_pids:
+                    if pid not in known_pids:
+                        tree.adopt(pid)
         if not self.subreaper:
             return
         marker = self._reader.spawn_marker()
@@ -267,6 +270,10 @@ class Supervisor:
 
     def guard_members(self, tree: ProcessTree) -> None:
         """Keep the guard's list equal to the tree: send new members, drop departed ones."""
+        seen = (id(tree), tree.version)
+        if seen == self._guarded_version:
+            return  # membership unchanged since the last call
+        self._guarded_version = seen
         current = {(pid, start) for pid in tree.pids() if (start := tree.start_of(pid)) is not None}
         for pid, start in current - self._guarded:
             self.guard.watch_pid(pid, start)

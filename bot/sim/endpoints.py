@@ -21,28 +21,6 @@ from bot.sim.tickers import ticker
 from bot.sim.wire import ApiError, WithExtInfo, params_error
 
 
-def _int_param(params: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return default
-    value = wire.ascii_int(raw, 9)
-    if value is None:
-        raise params_error(f"{name} invalid")
-    if not low <= value <= high:
-        raise params_error(f"{name} must be in [{low}, {high}]")
-    return value
-
-
-def _page(
-    items: list[Any], params: dict[str, Any], default: int, high: int
-) -> tuple[list[Any], str]:
-    limit = _int_param(params, "limit", default, 1, high)
-    cursor = params.get("cursor") or "0"
-    start = wire.ascii_int(cursor, 9) or 0
-    page = items[start : start + limit]
-    return page, str(start + limit) if start + limit < len(items) else ""
-
-
 def filtered_instruments(
     exchange: Exchange, params: dict[str, Any]
 ) -> tuple[Category, list[Instrument]]:
@@ -72,14 +50,14 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
 
     def instruments_info(params: dict[str, Any]) -> Any:
         category, insts = filtered_instruments(exchange, params)
-        page, cursor = _page([i.info() for i in insts], params, 500, 1000)
+        page, cursor = validate.page([i.info() for i in insts], params, 500, 1000)
         return {"category": category.value, "list": page, "nextPageCursor": cursor}
 
     def orderbook(params: dict[str, Any]) -> Any:
         category, inst = validate.instrument(exchange, params)
         assert inst is not None
         default = 1 if category is Category.SPOT else 25
-        depth = _int_param(params, "limit", default, 1, 1000)
+        depth = validate.int_param(params, "limit", default, 1, 1000)
         market = exchange.markets[inst.key]
         now = clock.now_ms()
         return {
@@ -134,7 +112,7 @@ def register(api: RestApi, exchange: Exchange, dcp_window_s: dict[Category, floa
             raise params_error("symbol or settleCoin is required")
         marks = exchange.marks()
         items = [exchange.account.position(i).to_wire(marks[i.symbol], ws=False) for i in insts]
-        page, cursor = _page(items, params, 20, 200)
+        page, cursor = validate.page(items, params, 20, 200)
         return {"category": "linear", "list": page, "nextPageCursor": cursor}
 
     def wallet(params: dict[str, Any]) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from bot.sim import validate, wire
 from bot.sim.conditional import ConditionalOrders
 from bot.sim.endpoints import filtered_instruments
-from bot.sim.endpoints_market import int_param, listed_or_empty
+from bot.sim.endpoints_market import listed_or_empty
 from bot.sim.engine import Exchange
 from bot.sim.instruments import Category, Instrument, parse_decimal
 from bot.sim.orders import Order
@@ -39,21 +39,10 @@ class AccountSettings:
         self.updated_ms = now_ms
 
 
-def _page(
-    items: list[Any], params: dict[str, Any], default: int, high: int
-) -> tuple[list[Any], str]:
-    limit = int_param(params, "limit", default, 1, high)
-    start = wire.ascii_int(params.get("cursor") or "0", 9)
-    if start is None:
-        raise params_error("cursor invalid")
-    page = items[start : start + limit]
-    return page, str(start + limit) if start + limit < len(items) else ""
-
-
 def _time_window(params: dict[str, Any], now: int) -> tuple[int, int]:
     """``startTime`` / ``endTime``: Bybit's default is the last 7 days, at most 7 days wide."""
-    start = int_param(params, "startTime", 0, 0, 10**15)
-    end = int_param(params, "endTime", 0, 0, 10**15)
+    start = validate.int_param(params, "startTime", 0, 0, 10**15)
+    end = validate.int_param(params, "endTime", 0, 0, 10**15)
     if not start and not end:
         return now - 7 * DAY_MS, now
     if start and not end:
@@ -266,7 +255,7 @@ def register(api: RestApi, exchange: Exchange) -> ConditionalOrders:  # noqa: C9
             found += conditional.all_waiting(insts)
         found = [o for o in found if _filter_kind(o, order_filter)]
         found.sort(key=lambda o: o.created_ms, reverse=True)
-        page, cursor = _page([o.to_wire() for o in found], params, 20, 50)
+        page, cursor = validate.page([o.to_wire() for o in found], params, 20, 50)
         return {"category": category.value, "list": page, "nextPageCursor": cursor}
 
     def history(params: dict[str, Any]) -> Any:
@@ -290,7 +279,7 @@ def register(api: RestApi, exchange: Exchange) -> ConditionalOrders:  # noqa: C9
             and start <= o.created_ms <= end
         ]
         found.sort(key=lambda o: o.created_ms, reverse=True)
-        page, cursor = _page([o.to_wire() for o in found], params, 20, 50)
+        page, cursor = validate.page([o.to_wire() for o in found], params, 20, 50)
         return {"category": category.value, "list": page, "nextPageCursor": cursor}
 
     def executions(params: dict[str, Any]) -> Any:
@@ -314,7 +303,7 @@ def register(api: RestApi, exchange: Exchange) -> ConditionalOrders:  # noqa: C9
                 not exec_type or item["execType"] == exec_type
             ):
                 items.append(item)
-        page, cursor = _page(items, params, 50, 100)
+        page, cursor = validate.page(items, params, 50, 100)
         return {"category": category.value, "list": page, "nextPageCursor": cursor}
 
     def empty_orders(category: str) -> Any:

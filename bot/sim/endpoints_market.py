@@ -43,16 +43,6 @@ RISK_TIERS = (
 )
 
 
-def int_param(params: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return default
-    value = wire.ascii_int(raw, 15)
-    if value is None or not low <= value <= high:
-        raise params_error(f"{name} invalid")
-    return value
-
-
 def category_of(params: dict[str, Any]) -> str:
     raw = validate.text(params, "category", required=True)
     if raw not in UNLISTED and raw not in (c.value for c in Category):
@@ -150,9 +140,9 @@ def register(api: RestApi, data: MarketData) -> None:  # noqa: C901 (a flat rout
         interval = validate.text(params, "interval", required=True)
         if interval not in INTERVALS:
             raise params_error("interval invalid")
-        limit = int_param(params, "limit", 200, 1, 1000)
-        start = int_param(params, "start", 0, 0, 10**15)
-        end = int_param(params, "end", now, 0, 10**15)
+        limit = validate.int_param(params, "limit", 200, 1, 1000)
+        start = validate.int_param(params, "start", 0, 0, 10**15)
+        end = validate.int_param(params, "end", now, 0, 10**15)
         return interval, start, end, limit
 
     def _candles(params: dict[str, Any]) -> tuple[Category, Instrument, list[Candle]]:
@@ -182,7 +172,7 @@ def register(api: RestApi, data: MarketData) -> None:  # noqa: C901 (a flat rout
     def recent_trade(params: dict[str, Any]) -> Any:
         category, inst, tape = data.tape(params)
         default, high = (60, 60) if category is Category.SPOT else (500, 1000)
-        limit = int_param(params, "limit", default, 1, high)
+        limit = validate.int_param(params, "limit", default, 1, high)
         items: list[dict[str, Any]] = []
         for trade in tape.recent():
             if len(items) == limit:
@@ -247,9 +237,9 @@ def register(api: RestApi, data: MarketData) -> None:  # noqa: C901 (a flat rout
         if (Category(category), symbol) not in exchange.instruments:
             raise params_error("symbol invalid")
         now = clock.now_ms()
-        limit = int_param(params, "limit", 200, 1, 200)
-        end = int_param(params, "endTime", now, 0, 10**15)
-        start = int_param(params, "startTime", 0, 0, 10**15)
+        limit = validate.int_param(params, "limit", 200, 1, 200)
+        end = validate.int_param(params, "endTime", now, 0, 10**15)
+        start = validate.int_param(params, "startTime", 0, 0, 10**15)
         stamp = end // FUNDING_INTERVAL_MS * FUNDING_INTERVAL_MS
         rows: list[dict[str, str]] = []
         while len(rows) < limit and stamp >= start:

@@ -40,6 +40,31 @@ def text(params: dict[str, Any], name: str, *, required: bool = False) -> str:
     return value
 
 
+def int_param(params: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    """An optional integer query parameter (``limit``, ``startTime``...) in ``[low, high]``."""
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    value = wire.ascii_int(raw, 15)
+    if value is None:
+        raise params_error(f"{name} invalid")
+    if not low <= value <= high:
+        raise params_error(f"{name} must be in [{low}, {high}]")
+    return value
+
+
+def page(items: list[Any], params: dict[str, Any], default: int, high: int
+         ) -> tuple[list[Any], str]:
+    """One page of a list endpoint: ``limit`` (default, at most ``high``) items from the opaque
+    ``cursor`` the previous page returned; the next cursor, or "" on the last page."""
+    limit = int_param(params, "limit", default, 1, high)
+    start = wire.ascii_int(params.get("cursor") or "0", 9)
+    if start is None:
+        raise params_error("cursor invalid")
+    chunk = items[start : start + limit]
+    return chunk, str(start + limit) if start + limit < len(items) else ""
+
+
 def instrument(
     exchange: Exchange, params: dict[str, Any], *, symbol_required: bool = True
 ) -> tuple[Category, Instrument | None]:

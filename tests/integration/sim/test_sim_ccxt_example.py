@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 def test_ccxt_example_profile_passes_with_two_sided_quotes(tmp_path: Path) -> None:
     bin_dir = Path(sys.executable).parent
-    # As the README runs it: the venv not activated; {python} and mmbot resolve beside soakctl.
+    # As the README runs it: the venv not activated ({python} and mmbot resolve beside
+    # soakctl), and from a directory that is not the checkout ({examples_dir}).
     path = [p for p in os.environ["PATH"].split(os.pathsep) if p != str(bin_dir)]
     env = {**os.environ, "CI": "true", "PATH": os.pathsep.join(path)}
     out = tmp_path / "out"
@@ -38,7 +39,7 @@ def test_ccxt_example_profile_passes_with_two_sided_quotes(tmp_path: Path) -> No
             str(out),
             "--no-analyze",
         ],
-        cwd=REPO,
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
@@ -63,6 +64,6 @@ def test_ccxt_example_profile_validates() -> None:
 
     loaded = load_profile(str(REPO / "workflows" / "ccxt-example.yaml"))
     assert loaded.target is not None
-    assert loaded.target.command == ["{python}", "examples/ccxt_maker.py"]
+    assert loaded.target.command == ["{python}", "{examples_dir}/ccxt_maker.py"]
     assert (REPO / "examples" / "ccxt_maker.py").is_file()
     assert len((REPO / "examples" / "ccxt_maker.py").read_text().splitlines()) <= 160

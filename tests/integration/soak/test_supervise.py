@@ -103,6 +103,32 @@ target:
     assert took < 30
 
 
+def test_an_exit_is_seen_at_once_even_with_samples_minutes_apart(tmp_path: Path) -> None:
+    """The loop sleeps until the next sample, but a root's exit wakes it (a pidfd on Linux,
+    a short poll elsewhere): a restart does not wait for the next sample."""
+    profile = write_profile(
+        tmp_path / "p.yaml",
+        f"""
+duration: 120s
+interval: 60s
+target:
+  command: [{PY}, -c, "import time; time.sleep(1.5)"]
+  restart: always
+  max_restarts: 2
+  backoff: {{base: 0.1s, max: 0.1s, jitter: 0}}
+""",
+    )
+    t0 = time.monotonic()
+    proc = run_cli(["run", "--profile", str(profile), "--out", str(tmp_path), "--no-analyze"])
+    elapsed = time.monotonic() - t0
+    run_dir = run_dir_of(proc)
+    exits, starts = events(run_dir, "exit"), events(run_dir, "start")
+    assert len(exits) == 3 and len(starts) == 3, proc.stdout + proc.stderr
+    for exit_, start in zip(exits, starts[1:], strict=False):
+        assert start["ts"] - exit_["ts"] < 10  # not the 60 s to the next sample
+    assert elapsed < 60, elapsed
+
+
 def test_crashing_target_backs_off_then_gives_up(tmp_path: Path) -> None:
     profile = write_profile(
         tmp_path / "p.yaml",

@@ -142,3 +142,36 @@ def test_address_in_use_is_a_usage_error() -> None:
             MetricsExporter(f"127.0.0.1:{first.port}")
     finally:
         first.close()
+
+
+_names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1,
+                 max_size=8)
+_values = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53),
+                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3))
+_numbers = st.one_of(st.none(), st.booleans(), st.integers(0, 2**53),
+                     st.floats(allow_nan=True, allow_infinity=True))
+_sample = st.dictionaries(st.sampled_from(["rss_bytes", "cpu_percent", "num_fds", "num_threads",
+                                           "num_procs", "zombies", "ts", "other"]),
+                          _numbers).flatmap(
+    lambda s: st.integers(0, 1000).map(lambda r: {**s, "restarts": r}))
+_leak = st.fixed_dictionaries({}, optional={
+    "name": _names, "slope_mib_per_hour": _values, "status": st.sampled_from(
+        ["leak", "no_leak", "inconclusive", "warmup"]),
+    "ci_mib_per_hour": st.one_of(st.lists(_values, max_size=3), st.none())})
+
+
+@given(_names, _names, st.dictionaries(_names, _sample, max_size=3),
+       st.dictionaries(_names, _leak, max_size=3))
+def test_the_page_served_is_what_the_collector_describes(
+        run_id: str, profile: str, samples: dict[str, dict[str, Any]],
+        leaks: dict[str, dict[str, Any]]) -> None:
+    """The page is written directly (fast); prometheus_client's families are the reference."""
+    from soakctl.exporter import SampleCollector, _DirectText, _Latest, exposition
+
+    latest = _Latest()
+    latest.run = {"run_id": run_id, "profile": profile}
+    latest.samples = {name: {**s, "name": name} for name, s in samples.items()}
+    latest.leaks = {series: dict(est, series=series) for series, est in leaks.items()}
+    reference = exposition(SampleCollector(latest).collect())
+    assert _DirectText().render(latest) == reference
+    text_string_to_metric_families(reference.decode())  # and it parses

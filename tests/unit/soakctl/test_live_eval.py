@@ -84,7 +84,7 @@ def test_only_monotone_criteria_are_tracked() -> None:
 
 
 def test_reduction_bounds_the_points() -> None:
-    cols = _Columns(16)
+    cols = _Columns()
     for i in range(5 * MAX_POINTS + 7):
         cols.add(T0 + i, float(i), 0.0)
     t, y, _r = cols.reduced(MAX_POINTS)

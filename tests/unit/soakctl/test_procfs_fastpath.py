@@ -135,7 +135,9 @@ def test_cached_descriptors_follow_the_tree_and_are_released() -> None:
         sample = sampler.sample()
         assert sample["num_procs"] == 5
         cached = _open_fds() - before
-        assert 5 <= cached <= 5 * 4  # stat, io, fd directory and children per member at most
+        # stat, io, fd directory, children and schedstat per member at most, plus the three
+        # machine-wide files (loadavg, stat, meminfo)
+        assert 5 <= cached <= 5 * 5 + 3
         # CPU time is read afresh from a cached descriptor (pread at offset 0).
         _tell(proc, "threads")
         first = {r.pid: r.cpu_s for r in tree.refresh()}
@@ -146,7 +148,7 @@ def test_cached_descriptors_follow_the_tree_and_are_released() -> None:
             time.sleep(0.05)
         sampler.sample()
         # The children's descriptors are closed once they left the tree (and were reaped).
-        assert _open_fds() - before <= 4
+        assert _open_fds() - before <= 5 + 3
         assert set(first) >= {proc.pid}
     finally:
         _end(proc)
@@ -188,3 +190,61 @@ def test_new_children_are_found_by_probing_the_new_pids_only() -> None:
         other.wait(timeout=10)
         _end(proc)
         reader.close()
+
+
+# A child that, on each line on stdin, allocates (and touches) 8 MiB more and opens a file.
+GROWER = r"""
+import sys
+keep = []
+for line in sys.stdin:
+    keep.append(bytearray(8 << 20))
+    keep.append(open(__file__ if False else "/dev/null"))
+    print("ok", flush=True)
+"""
+
+
+def test_idle_members_are_answered_from_their_last_reading_and_re_read_once_they_run() -> None:
+    """A member whose schedstat did not move has not run: its stat, fd count and io cannot have
+    changed, and the reader answers from the last reading without re-reading them. A member that
+    ran is read in full at once, and every ``full_every`` samples everyone is."""
+    proc = subprocess.Popen([sys.executable, "-c", GROWER], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    reader = LinuxProcReader()
+    reader.full_every = 1000  # no full round during the test unless it says so
+    try:
+        def settle() -> object:
+            """A reading taken twice in a row with nothing run in between: the idle path."""
+            deadline = time.monotonic() + 20
+            while True:
+                first = reader.read(proc.pid)
+                reader.num_fds(proc.pid)
+                reader.io_bytes(proc.pid)
+                reader.sweep()
+                second = reader.read(proc.pid)
+                if second is first:
+                    return second
+                assert time.monotonic() < deadline, "the child never went idle"
+                time.sleep(0.05)
+
+        idle = settle()
+        fds_before = reader.num_fds(proc.pid)
+        assert fds_before is not None
+        reader.sweep()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "ok"
+        grown = reader.read(proc.pid)  # it ran: a fresh reading, not the cached one
+        assert grown is not idle and grown is not None
+        assert grown.rss_bytes >= idle.rss_bytes + (6 << 20)  # type: ignore[attr-defined]
+        assert reader.num_fds(proc.pid) == fds_before + 1
+        reader.sweep()
+
+        idle = settle()
+        reader._round = 0  # the next read is a full round: re-read even though idle
+        reader.full_every = 1
+        again = reader.read(proc.pid)
+        assert again is not idle and again == idle
+    finally:
+        reader.close()
+        _end(proc)

@@ -62,6 +62,14 @@ depth NaN
     assert parse_metrics(text) == {"reconnects_total": 5.0, "lat_sum": 0.3, "lat_count": 5.0}
 
 
+def test_examples_dir_names_the_shipped_examples() -> None:
+    from pathlib import Path
+
+    example = Path(expand("{examples_dir}/ccxt_maker.py", "/r", {}))
+    assert example.is_absolute() and example.is_file()
+    assert "ccxt.pro" in example.read_text() or "ccxtpro" in example.read_text()
+
+
 def test_port_placeholders_are_free_and_stable_within_a_run() -> None:
     ports: dict[str, int] = {}
     first = expand("{ports.metrics}", "/r", {}, ports)
