@@ -6,7 +6,7 @@ minutes and then are freed. Bucket medians do not remove an excursion longer tha
 bucket; its fall reads as "growth given back" and its scatter widens the interval. What a
 leak raises is the floor the series returns to between bursts; a burst does not.
 
-:func:`spiky_up` says when a series is bursty: about its local level (the median of each
+:func:`is_bursty` says when a series is bursty: about its local level (the median of each
 block of two windows, a burst never more than half of one), the upper tail of its
 fine-bucket medians (95th percentile) is ``SPIKY_RATIO`` times the lower tail (5th) and
 higher than a leak at the threshold grows in one window. Symmetric noise, a GC sawtooth (a
@@ -91,7 +91,7 @@ def window_points(span_s: float, width_s: float) -> int:
     return max(int(WINDOW_FRACTION * span_s / width_s) | 1, 3)
 
 
-def spiky_up(t: np.ndarray, y: np.ndarray, threshold_per_s: float) -> bool:
+def is_bursty(t: np.ndarray, y: np.ndarray, threshold_per_s: float) -> bool:
     """Upward bursts dominate: the series is judged on its floor (see the module docstring).
 
     The fine-bucket medians are taken about their median per block of two windows (the local

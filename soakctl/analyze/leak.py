@@ -38,7 +38,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from soakctl.analyze.envelope import WINDOW_FRACTION, spiky_up, without_bursts
+from soakctl.analyze.envelope import WINDOW_FRACTION, is_bursty, without_bursts
 from soakctl.analyze.steps import MIN_BUCKETS, Buckets, warmup_index
 from soakctl.analyze.trend import bucket_medians, cycle_period_s, remove_cycle
 from soakctl.analyze.windows import decide
@@ -75,7 +75,7 @@ class LeakResult:
     bucket_s: float = 0.0
     period_s: float | None = None
     level_shifts: int = 0
-    floor: bool = False  # judged on the lower envelope (upward bursts cut off)
+    bursts_left_out: bool = False  # a bursty series, judged without its upward bursts
     fit: dict[str, Any] = field(default_factory=dict)  # for drawing: t0, t1, line, band
     warmups: list[tuple[float, float]] = field(default_factory=list)  # excluded (ts, ts) spans
     scale: float = 1.0  # series units -> display units (bytes -> MiB)
@@ -168,11 +168,11 @@ def detect_leak(
         width_s = max(3 * dt_s, seg_span_s / 8, 1e-3)
     if t.size > PREBUCKET_ABOVE:
         t, y, seg_all = _prebucket(t, y, seg_all, span_s / PREBUCKET_POINTS)
-    main = seg_all == np.unique(seg_all)[np.argmax(np.unique(seg_all, return_counts=True)[1])]
-    if spiky_up(t[main], y[main], threshold_per_h / 3600.0):
-        t, y, seg_all = _floor(t, y, seg_all, span_s)
-        main = seg_all == np.unique(seg_all)[np.argmax(np.unique(seg_all, return_counts=True)[1])]
-        res.floor = True
+    main = _main_segment(seg_all)
+    if is_bursty(t[main], y[main], threshold_per_h / 3600.0):
+        t, y, seg_all = _without_bursts(t, y, seg_all, span_s)
+        main = _main_segment(seg_all)
+        res.bursts_left_out = True
     longest = max(np.unique(seg_all, return_counts=True)[1])
     period = cycle_period_s(t[main], y[main], min_cycles=2) if longest >= 48 else None
     res.period_s = period
@@ -187,7 +187,7 @@ def detect_leak(
     floor = max(threshold_per_h / 3600.0 * width_s, 1e-9 * float(np.median(np.abs(y))))
     steady, whole = _steady_buckets(t, y, seg_all, width_s, floor, res, min_warmup_s)
     decide(res, steady, floor, width_s, whole)
-    if res.floor:
+    if res.bursts_left_out:
         res.reason += ("; judged without the upward bursts (memory freed again within "
                        f"{WINDOW_FRACTION * span_s:.0f} s)")
     return res
@@ -225,9 +225,16 @@ def _prebucket(t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float
             np.concatenate([p[2] for p in parts]))
 
 
-def _floor(t: np.ndarray, y: np.ndarray, seg: np.ndarray, span_s: float
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each restart segment's lower envelope (``envelope``), on its fine buckets."""
+def _main_segment(seg: np.ndarray) -> np.ndarray:
+    """Mask of the restart segment with the most samples."""
+    labels, counts = np.unique(seg, return_counts=True)
+    mask: np.ndarray = seg == labels[np.argmax(counts)]
+    return mask
+
+
+def _without_bursts(t: np.ndarray, y: np.ndarray, seg: np.ndarray, span_s: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each restart segment's fine buckets, the bursts left out (``envelope``)."""
     parts = []
     for s in np.unique(seg):
         m = seg == s

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
-from soakctl.analyze.envelope import _running, opening, spiky_up, without_bursts
+from soakctl.analyze.envelope import _running, is_bursty, opening, without_bursts
 from soakctl.analyze.leak import detect_leak
 
 MIB = 1 << 20
@@ -78,7 +78,7 @@ def test_a_leak_under_allocation_bursts_is_found_and_the_bursts_alone_are_not(se
     _, clean = _bursty(0.0, seed)
     found = detect_leak("rss_bytes", t, leaking, THRESHOLD)
     assert found.status == "leak", found.reason
-    assert found.floor and "bursts" in found.reason
+    assert found.bursts_left_out and "bursts" in found.reason
     assert found.slope_per_h is not None and found.slope_per_h / MIB == pytest.approx(25, rel=0.3)
     assert detect_leak("rss_bytes", t, clean, THRESHOLD).status != "leak"
 
@@ -95,18 +95,18 @@ def test_bursts_are_left_out_and_the_floor_kept() -> None:
 def test_which_series_are_bursty(seed: int) -> None:
     """Bursts are; noise, a GC sawtooth, a one-off step and glitches both ways are not."""
     thr_s = THRESHOLD / 3600
-    assert spiky_up(*_bursty(0.0, seed), thr_s)
+    assert is_bursty(*_bursty(0.0, seed), thr_s)
     rng = random.Random(seed)
     gen = np.random.default_rng(seed)
     t = T0 + np.arange(3600.0)
     el = t - t[0]
-    assert not spiky_up(t, 100 * MIB + gen.normal(0, 2 * MIB, t.size), thr_s)
+    assert not is_bursty(t, 100 * MIB + gen.normal(0, 2 * MIB, t.size), thr_s)
     saw = tracegen.sawtooth(rng, 60, 0.0)
-    assert not spiky_up(saw.ts, saw.rss, thr_s)
+    assert not is_bursty(saw.ts, saw.rss, thr_s)
     step = 100 * MIB + 80 * MIB * (el > 1700) + gen.normal(0, MIB, t.size)
-    assert not spiky_up(t, step, thr_s)
+    assert not is_bursty(t, step, thr_s)
     glitches = tracegen.two_sided_spikes(rng)
-    assert not spiky_up(glitches.ts, glitches.rss, thr_s)
+    assert not is_bursty(glitches.ts, glitches.rss, thr_s)
 
 
 @pytest.mark.parametrize("cycles", [1.4, 2.0, 2.6])
@@ -120,5 +120,5 @@ def test_a_spiky_sawtooth_left_without_its_bursts_still_gives_its_growth_back(
         tr = tracegen.spiky_sawtooth(rng, cycles)
         res = detect_leak("rss_bytes", tr.ts, tr.rss, THRESHOLD)
         assert res.status == "inconclusive", (cycles, res.reason)
-        floored += res.floor
+        floored += res.bursts_left_out
     assert floored  # the draws include ones judged without their bursts
