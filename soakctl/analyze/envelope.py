@@ -8,7 +8,7 @@ leak raises is the floor the series returns to between bursts; a burst does not.
 
 :func:`is_bursty` says when a series is bursty: about its local level (the median of each
 block of two windows, a burst never more than half of one), the upper tail of its
-fine-bucket medians (95th percentile) is ``SPIKY_RATIO`` times the lower tail (5th) and
+fine-bucket medians (95th percentile) is ``BURSTY_RATIO`` times the lower tail (5th) and
 higher than a leak at the threshold grows in one window. Symmetric noise, a GC sawtooth (a
 ramp up and a drop down are both in the tails), steps and glitches both ways are not.
 
@@ -32,8 +32,8 @@ from soakctl.analyze.steps import robust_sigma
 from soakctl.analyze.trend import bucket_medians
 
 WINDOW_FRACTION = 0.1  # the opening spans a tenth of the run: 3 minutes of a 30-minute window
-SPIKY_RATIO = 3.0  # the upper tail about the local level this many times the lower tail
-SPIKY_QUANTILE = 0.95
+BURSTY_RATIO = 3.0  # the upper tail about the local level this many times the lower tail
+BURSTY_QUANTILE = 0.95
 FINE_POINTS = 2000  # fine buckets per run (at least three samples each)
 CUT_SIGMAS = 3.0  # a fine bucket this far above its typical height over the floor: a burst
 
@@ -96,7 +96,7 @@ def is_bursty(t: np.ndarray, y: np.ndarray, threshold_per_s: float) -> bool:
 
     The fine-bucket medians are taken about their median per block of two windows (the local
     level, a burst never more than half of it); the upper tail of what is left (its 95th
-    percentile) must be ``SPIKY_RATIO`` times the lower tail (its 5th) and exceed what a leak
+    percentile) must be ``BURSTY_RATIO`` times the lower tail (its 5th) and exceed what a leak
     at the threshold grows over one window.
     """
     if t.size < 48:
@@ -108,9 +108,9 @@ def is_bursty(t: np.ndarray, y: np.ndarray, threshold_per_s: float) -> bool:
         return False
     x = bm[: blocks * 2 * w].reshape(blocks, 2 * w)
     r = x - np.median(x, axis=1, keepdims=True)
-    up = float(np.quantile(r, SPIKY_QUANTILE))
-    down = -float(np.quantile(r, 1 - SPIKY_QUANTILE))
-    return up > SPIKY_RATIO * down and up > threshold_per_s * w * width_s
+    up = float(np.quantile(r, BURSTY_QUANTILE))
+    down = -float(np.quantile(r, 1 - BURSTY_QUANTILE))
+    return up > BURSTY_RATIO * down and up > threshold_per_s * w * width_s
 
 
 def without_bursts(t: np.ndarray, y: np.ndarray, span_s: float
