@@ -21,8 +21,12 @@ if TYPE_CHECKING:
     from bot.sim.market import SymbolMarket
     from bot.sim.wsconn import WsConnection
 
+Levels = list[list[str]]  # [[price, size], ...] as on the wire
+
 # depth -> push interval in ms (linear and spot, docs/bybit-v5.md §7)
 DEPTHS_MS = {1: 10, 50: 20, 200: 100, 1000: 200}
+# Cadence slots are sums of floats: a re-push exactly one slot apart may compute a hair short.
+CLOCK_SLACK_S = 1e-6
 
 
 @dataclass(slots=True)
@@ -41,6 +45,11 @@ class BookTopic:
     reorder: bool = False
     held: bytes | None = None
     frozen_until: float = 0.0
+    rendered: tuple[Levels, Levels] | None = None  # the pushed view as wire text, once per view
+
+    def set_view(self, bids: dict[int, int] | None, asks: dict[int, int] | None) -> None:
+        self.bids, self.asks = bids, asks
+        self.rendered = None
 
 
 class BookFeed:
@@ -62,19 +71,21 @@ class BookFeed:
         book = topic.market.book
         return dict(book.bids.top(topic.depth)), dict(book.asks.top(topic.depth))
 
-    def _message(
-        self, topic: BookTopic, kind: str, bids: list[tuple[int, int]], asks: list[tuple[int, int]]
-    ) -> bytes:
+    @staticmethod
+    def _render(topic: BookTopic, levels: list[tuple[int, int]]) -> Levels:
         inst = topic.market.inst
+        return [[inst.price_str(p), inst.qty_str(q) if q else "0"] for p, q in levels]
+
+    def _message(self, topic: BookTopic, kind: str, bids: Levels, asks: Levels) -> bytes:
         return dumps(
             {
                 "topic": topic.name,
                 "type": kind,
                 "ts": self.clock.now_ms(),
                 "data": {
-                    "s": inst.symbol,
-                    "b": [[inst.price_str(p), inst.qty_str(q) if q else "0"] for p, q in bids],
-                    "a": [[inst.price_str(p), inst.qty_str(q) if q else "0"] for p, q in asks],
+                    "s": topic.market.inst.symbol,
+                    "b": bids,
+                    "a": asks,
                     "u": topic.u,
                     "seq": topic.market.seq,
                 },
@@ -82,16 +93,23 @@ class BookFeed:
             }
         )
 
+    def _delta(
+        self, topic: BookTopic, bids: list[tuple[int, int]], asks: list[tuple[int, int]]
+    ) -> bytes:
+        return self._message(topic, "delta", self._render(topic, bids), self._render(topic, asks))
+
     def _snapshot(self, topic: BookTopic) -> bytes:
-        assert topic.bids is not None and topic.asks is not None
-        bids = sorted(topic.bids.items(), reverse=True)
-        asks = sorted(topic.asks.items())
-        return self._message(topic, "snapshot", bids, asks)
+        # Rendered once per view: level 1 re-pushes an unchanged view at every step.
+        if topic.rendered is None:
+            assert topic.bids is not None and topic.asks is not None
+            bids = self._render(topic, sorted(topic.bids.items(), reverse=True))
+            topic.rendered = bids, self._render(topic, sorted(topic.asks.items()))
+        return self._message(topic, "snapshot", *topic.rendered)
 
     def subscribe(self, topic: BookTopic, conn: WsConnection) -> None:
         """Add a subscriber and send it a snapshot consistent with what others have."""
         if not topic.subs or topic.bids is None:
-            topic.bids, topic.asks = self._view(topic)
+            topic.set_view(*self._view(topic))
             topic.version = topic.market.book.version
             topic.u += 1
             topic.last_push = time.monotonic()
@@ -101,7 +119,7 @@ class BookFeed:
     def unsubscribe(self, topic: BookTopic, conn: WsConnection) -> None:
         topic.subs.discard(conn)
         if not topic.subs:
-            topic.bids = topic.asks = None
+            topic.set_view(None, None)
             topic.held = None
 
     def _fanout(self, topic: BookTopic, data: bytes) -> None:
@@ -118,12 +136,12 @@ class BookFeed:
                 bids, asks = self._view(topic)
                 topic.version = book_version
                 if bids != topic.bids or asks != topic.asks:
-                    topic.bids, topic.asks = bids, asks
+                    topic.set_view(bids, asks)
                     topic.u += 1
                     topic.last_push = now
                     self._fanout(topic, self._snapshot(topic))
                     return
-            if now - topic.last_push >= self.repush_s:
+            if now - topic.last_push >= self.repush_s - CLOCK_SLACK_S:
                 topic.last_push = now
                 self._fanout(topic, self._snapshot(topic))
             return
@@ -135,11 +153,11 @@ class BookFeed:
         ask_delta = _diff(topic.asks, asks, reverse=False)
         if not bid_delta and not ask_delta:
             return
-        topic.bids, topic.asks = bids, asks
+        topic.set_view(bids, asks)
         topic.u += 2 if topic.gap else 1
         topic.gap = False
         topic.last_push = now
-        data = self._message(topic, "delta", bid_delta, ask_delta)
+        data = self._delta(topic, bid_delta, ask_delta)
         if topic.held is not None:
             self._fanout(topic, data)
             self._fanout(topic, topic.held)
@@ -181,7 +199,7 @@ class BookFeed:
         """Service restart: a snapshot with ``u=1`` on every active topic."""
         topics = [t for t in self.active() if t.bids is not None]
         for topic in topics:
-            topic.bids, topic.asks = self._view(topic)
+            topic.set_view(*self._view(topic))
             topic.version = topic.market.book.version
             topic.u = 1
             topic.held = None
@@ -198,9 +216,10 @@ class BookFeed:
             price = min(topic.asks) + 1
             lots = max(1, round(topic.market.mean_level_lots))
             topic.bids[price] = lots
+            topic.rendered = None
             topic.version = -1  # force the next step to diff (and so delete the bogus level)
             topic.u += 1
-            self._fanout(topic, self._message(topic, "delta", [(price, lots)], []))
+            self._fanout(topic, self._delta(topic, [(price, lots)], []))
         return bool(topics)
 
     def fault_stale(self, duration_s: float) -> bool:

@@ -5,7 +5,8 @@ Lifecycle as Bybit documents it (docs/bybit-v5.md §6): the order is accepted ``
 trigger (direction 1: rises to it, 2: falls to it) it turns ``Triggered`` and then goes
 through the book like a fresh order of its type (``New`` / ``Filled`` ...), keeping its
 ``orderId``. Cancelled before firing it ends ``Deactivated``. Every transition is pushed on the
-private ``order`` stream. Checked after every market tick (``tick_interval_ms``).
+private ``order`` stream. Checked after every trade (once the operation that traded is done),
+so a print through the trigger fires it even if the price comes back before the next tick.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class ConditionalOrders:
         self.waiting: dict[tuple[Category, str], dict[str, Order]] = {
             key: {} for key in exchange.instruments
         }
-        exchange.on_step.append(self.check)
+        exchange.on_trade.append(self.check)  # the last price moves only by trades
 
     def all_waiting(self, insts: list[Instrument]) -> list[Order]:
         return [o for i in insts for o in self.waiting[i.key].values()]

@@ -91,6 +91,11 @@ class Exchange:
         self._exec_seq = 0
         self.private_listeners = 0  # authenticated private sockets with topics (set by the hub)
         self.on_step: list[Callable[[SymbolMarket], None]] = []  # after each market tick
+        # after any trade, once the operation that traded is done (at its flush): conditional
+        # orders fire on the last price as it moves, not only at the next market tick
+        self.on_trade: list[Callable[[SymbolMarket], None]] = []
+        self._traded: list[SymbolMarket] = []
+        self._in_trade_hooks = False
 
     # --- ids, events -------------------------------------------------------------------------
 
@@ -105,7 +110,17 @@ class Exchange:
             self._emit("order", order.to_wire())
 
     def flush(self) -> None:
-        """Hand the events collected since the last flush to the private sink, in topic order."""
+        """Run the trade hooks of the markets that traded, then hand the events collected since
+        the last flush to the private sink, in topic order."""
+        if self._traded and not self._in_trade_hooks:
+            self._in_trade_hooks = True  # a hook that trades (a stop firing) flushes again
+            try:
+                while self._traded:
+                    market = self._traded.pop(0)
+                    for hook in self.on_trade:
+                        hook(market)
+            finally:
+                self._in_trade_hooks = False
         if not self.private_listeners:
             self._dirty_positions.clear()
             self._pending.clear()
@@ -345,6 +360,8 @@ class Exchange:
         now: int,
     ) -> None:
         """Book a sweep: executions for user makers and taker, one public print per price."""
+        if self.on_trade and market not in self._traded:
+            self._traded.append(market)
         market.seq += 1
         self._exec_seq += 1
         inst = market.inst

@@ -63,8 +63,15 @@ class Simulator:
     internal_errors: int = 0
     extra_loops: list[tuple[float, Callable[[], Any], str]] = field(default_factory=list)
 
-    async def _every(self, interval_s: float, step: Callable[[], Any], name: str) -> None:
-        """Run ``step`` every ``interval_s`` without drift; a failing step is logged, counted."""
+    async def _every(
+        self, interval_s: float, step: Callable[..., Any], name: str, *, slotted: bool = False
+    ) -> None:
+        """Run ``step`` every ``interval_s`` without drift; a failing step is logged, counted.
+
+        A ``slotted`` step is given the scheduled time of its slot: steps the loop got to late
+        (timers wake at millisecond granularity, so sub-millisecond cadences always run late)
+        still stand for their own slot, and a scaled-down cadence keeps its rate.
+        """
         deadline = time.monotonic()
         while True:
             deadline += interval_s
@@ -73,7 +80,7 @@ class Simulator:
                 deadline = time.monotonic()
             await asyncio.sleep(max(0.0, delay))
             try:
-                result = step()
+                result = step(deadline) if slotted else step()
                 if asyncio.iscoroutine(result):
                     await result
             except Exception:
@@ -91,13 +98,12 @@ class Simulator:
                 self.exchange.step_market(market, dt)
                 await asyncio.sleep(0)  # let requests in between symbols: shorter stalls
 
-        def book_step(depth: int) -> Callable[[], None]:
-            def step() -> None:
-                now = time.monotonic()
+        def book_step(depth: int) -> Callable[[float], None]:
+            def step(slot_s: float) -> None:
                 for feed in self.hub.feeds.values():
                     for topic in feed.active():
                         if topic.depth == depth:
-                            feed.publish(topic, now)
+                            feed.publish(topic, slot_s)
 
             return step
 
@@ -109,13 +115,13 @@ class Simulator:
             (min(1.0, cfg.public_idle_timeout_s / 4), self.hub.close_idle, "idle"),
             (0.5, self.hub.dcp.check, "dcp"),
         ]
-        loops += [
-            (ms / 1000 * cfg.cadence_scale, book_step(depth), f"orderbook.{depth}")
-            for depth, ms in DEPTHS_MS.items()
-        ]
         for interval_s, step, name in [*loops, *self.extra_loops]:
             task = asyncio.create_task(self._every(interval_s, step, name), name=f"sim-{name}")
             self.tasks.add(task)
+        for depth, ms in DEPTHS_MS.items():
+            name = f"orderbook.{depth}"
+            every = self._every(ms / 1000 * cfg.cadence_scale, book_step(depth), name, slotted=True)
+            self.tasks.add(asyncio.create_task(every, name=f"sim-{name}"))
 
     async def stop_loops(self) -> None:
         for task in self.tasks:

@@ -117,7 +117,6 @@ class WsHub:
             max_queue=self.config.ws_max_queue,
             idle_timeout_s=idle_s,
         )
-        conn.start()
         self.conns.add(conn)
         self.stats["ws_connections_total"] += 1
         try:
@@ -141,7 +140,7 @@ class WsHub:
             pass
         finally:
             self._drop(conn)
-            await conn.stop_writer()
+            conn.stop()
         return ws
 
     def _drop(self, conn: WsConnection) -> None:

@@ -10,6 +10,9 @@ confident the steady rate is below the threshold; otherwise the data cannot tell
 
 Steps, each robust to one failure mode of the least-squares slope:
 
+0. **Bursts**: in a series whose upward excursions (buffers held for seconds, a compaction
+   for a minute or two) dominate its noise, the fine buckets inside a burst are left out, so
+   the trend is that of the memory the process returns to (see ``envelope``).
 1. **Cycles**: a GC sawtooth or load cycle found in the autocorrelation (at least 3 cycles) is
    refined by phase dispersion and its median phase profile subtracted.
 2. **Buckets**: samples become per-bucket medians (spikes vanish); a bucket is at least 3
@@ -35,6 +38,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from soakctl.analyze.envelope import WINDOW_FRACTION, is_bursty, without_bursts
 from soakctl.analyze.steps import MIN_BUCKETS, Buckets, warmup_index
 from soakctl.analyze.trend import bucket_medians, cycle_period_s, remove_cycle
 from soakctl.analyze.windows import decide
@@ -71,6 +75,7 @@ class LeakResult:
     bucket_s: float = 0.0
     period_s: float | None = None
     level_shifts: int = 0
+    bursts_left_out: bool = False  # a bursty series, judged without its upward bursts
     fit: dict[str, Any] = field(default_factory=dict)  # for drawing: t0, t1, line, band
     warmups: list[tuple[float, float]] = field(default_factory=list)  # excluded (ts, ts) spans
     scale: float = 1.0  # series units -> display units (bytes -> MiB)
@@ -163,8 +168,12 @@ def detect_leak(
         width_s = max(3 * dt_s, seg_span_s / 8, 1e-3)
     if t.size > PREBUCKET_ABOVE:
         t, y, seg_all = _prebucket(t, y, seg_all, span_s / PREBUCKET_POINTS)
+    main = _main_segment(seg_all)
+    if is_bursty(t[main], y[main], threshold_per_h / 3600.0):
+        t, y, seg_all = _without_bursts(t, y, seg_all, span_s)
+        main = _main_segment(seg_all)
+        res.bursts_left_out = True
     longest = max(np.unique(seg_all, return_counts=True)[1])
-    main = seg_all == np.unique(seg_all)[np.argmax(np.unique(seg_all, return_counts=True)[1])]
     period = cycle_period_s(t[main], y[main], min_cycles=2) if longest >= 48 else None
     res.period_s = period
     if period is not None:
@@ -177,7 +186,11 @@ def detect_leak(
     res.bucket_s = width_s
     floor = max(threshold_per_h / 3600.0 * width_s, 1e-9 * float(np.median(np.abs(y))))
     steady, whole = _steady_buckets(t, y, seg_all, width_s, floor, res, min_warmup_s)
-    return decide(res, steady, floor, width_s, whole)
+    decide(res, steady, floor, width_s, whole)
+    if res.bursts_left_out:
+        res.reason += ("; judged without the upward bursts (memory freed again within "
+                       f"{WINDOW_FRACTION * span_s:.0f} s)")
+    return res
 
 
 def _longest_segments(t: np.ndarray, y: np.ndarray, seg: np.ndarray
@@ -208,6 +221,25 @@ def _prebucket(t: np.ndarray, y: np.ndarray, seg: np.ndarray, width_s: float
         m = seg == s
         bt, bm, _ = bucket_medians(t[m], y[m], width_s, float(t[m][0]))
         parts.append((bt, bm, np.full(bt.size, s, dtype=np.int64)))
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]))
+
+
+def _main_segment(seg: np.ndarray) -> np.ndarray:
+    """Mask of the restart segment with the most samples."""
+    labels, counts = np.unique(seg, return_counts=True)
+    mask: np.ndarray = seg == labels[np.argmax(counts)]
+    return mask
+
+
+def _without_bursts(t: np.ndarray, y: np.ndarray, seg: np.ndarray, span_s: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each restart segment's fine buckets, the bursts left out (``envelope``)."""
+    parts = []
+    for s in np.unique(seg):
+        m = seg == s
+        ft, fy = without_bursts(t[m], y[m], span_s)
+        parts.append((ft, fy, np.full(ft.size, s, dtype=np.int64)))
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]))
 

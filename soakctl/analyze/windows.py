@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 NO_LEAK_MIN_S = 600.0  # a shorter steady window can show a leak, not rule one out
 RECENT_MIN_S = 900.0  # a recent window must span 15 minutes to be judged alone
+STRETCH_FROM = 0.8  # a recent half this close to RECENT_MIN_S is judged over RECENT_MIN_S
 RECENT_CONFIDENCE = 0.99  # five recent windows are five more chances: each must clear 99 %
 DECELERATION_RATIO = 0.7  # the last third grows under 70 % as fast as the first: warming up
 STARTUP_RATIO = 0.35  # a short run whose last third grows a third as fast as its first
@@ -28,11 +29,13 @@ RECENT_WINDOWS = ((1.0, "steady"), (0.5, "recent half"), (1 / 3, "recent third")
                   (0.25, "recent quarter"), (1 / 6, "recent sixth"), (0.125, "recent eighth"))
 
 
-def fit_window(b: Buckets, floor: float, confidence: float = 0.95
+def fit_window(b: Buckets, floor: float, confidence: float = 0.95, *, split: bool = True
                 ) -> tuple[SlopeFit, int] | None:
+    """The window's pooled Theil–Sen fit and its number of upward level shifts; a single one
+    is a one-off allocation and splits the window (``split=False``: part of a staircase)."""
     if b.t.size < MIN_BUCKETS:
         return None
-    seg, shifts = split_one_shift(b, floor)
+    seg, shifts = split_one_shift(b, floor) if split else (b.seg, 0)
     try:
         return theil_sen(b.t, b.y, seg, confidence=confidence), shifts
     except ValueError:
@@ -58,7 +61,8 @@ def outgrows_earlier(b: Buckets, length_s: float, slope: float, floor: float,
     """
     t0, t_end = float(b.t[0]), float(b.t[-1]) - length_s
     start = t0
-    while start + length_s <= t_end + 1e-9:
+    # At least the first stretch, overlapping the recent one when the run holds under two.
+    while start == t0 or start + length_s <= t_end + 1e-9:
         m = (b.t >= start) & (b.t < start + length_s)
         part = fit_window(Buckets(b.t[m], b.y[m], b.seg[m]), floor)
         if part is not None and slope - part[0].slope <= thr_s:
@@ -68,13 +72,19 @@ def outgrows_earlier(b: Buckets, length_s: float, slope: float, floor: float,
 
 
 def _thirds_ratio(b: Buckets, floor: float) -> tuple[float, bool]:
-    """Slope of the last third over the first third's, and whether their 95 % CIs are apart."""
+    """Slope of the last third over the first third's, and whether their 95 % CIs are apart.
+
+    In a staircase (two or more upward shifts in ``b``) a third's one step is a stair, not a
+    one-off allocation: the thirds are not split at it, or a third holding one stair would
+    read as flat and the staircase as slowing down.
+    """
     span = float(b.t[-1] - b.t[0]) if b.t.size else 0.0
     t0 = float(b.t[0]) if b.t.size else 0.0
     first = b.t <= t0 + span / 3
     last = b.t >= t0 + 2 * span / 3
-    a = fit_window(Buckets(b.t[first], b.y[first], b.seg[first]), floor)
-    z = fit_window(Buckets(b.t[last], b.y[last], b.seg[last]), floor)
+    split = b.t.size == 0 or split_one_shift(b, floor)[1] < 2
+    a = fit_window(Buckets(b.t[first], b.y[first], b.seg[first]), floor, split=split)
+    z = fit_window(Buckets(b.t[last], b.y[last], b.seg[last]), floor, split=split)
     if a is None or z is None or a[0].slope <= 0:
         return 1.0, False
     return z[0].slope / a[0].slope, z[0].hi < a[0].lo
@@ -140,20 +150,26 @@ def decide(res: LeakResult, steady: Buckets, floor: float, width_s: float,
     t_end = float(steady.t[-1])
     span = t_end - float(steady.t[0])
     for frac, label in RECENT_WINDOWS:
-        # Bucket centres span one bucket less than the time the buckets cover.
-        if frac < 1 and (frac * (span + width_s) < RECENT_MIN_S or (
-                res.period_s is not None and frac * span < 2 * res.period_s)):
+        # Bucket centres span one bucket less than the time the buckets cover. A recent half
+        # a little under 15 minutes (at least 12) is judged over the last 15: a warm-up of a
+        # minute or two must not leave a 30-minute run without a recent window.
+        length, covered = frac * span, frac * (span + width_s)
+        if frac == 0.5 and STRETCH_FROM * RECENT_MIN_S <= covered < RECENT_MIN_S:
+            length, covered = RECENT_MIN_S - width_s, RECENT_MIN_S
+            label = f"recent {RECENT_MIN_S / 60:.0f} minutes"
+        if frac < 1 and (covered < RECENT_MIN_S or (
+                res.period_s is not None and length < 2 * res.period_s)):
             continue  # a short window, or one under two cycles, would judge half a cycle
-        m = steady.t >= t_end - frac * span
+        m = steady.t >= t_end - length
         window = Buckets(steady.t[m], steady.y[m], steady.seg[m])
         part = (fit, shifts) if frac == 1 else fit_window(window, floor, RECENT_CONFIDENCE)
         if part is None or part[0].lo <= thr_s:
             continue
         if frac < 1 and not (still_growing(window, floor, thr_s)
-                             and outgrows_earlier(steady, frac * span, part[0].slope, floor,
+                             and outgrows_earlier(steady, length, part[0].slope, floor,
                                                    thr_s)):
             continue
-        growth = part[0].slope * frac * span
+        growth = part[0].slope * length
         if given_back(steady, growth, floor) or (whole is not None
                                                  and given_back(whole, growth, floor)):
             gave_back = True

@@ -135,6 +135,38 @@ def spiky_leak(rng: random.Random, hours: float = 3.0, interval_s: float = 1.0) 
     return Trace("spiky_leak", ts, rss, True, rate)
 
 
+def _bursts(rng: random.Random, el: np.ndarray) -> np.ndarray:
+    """Transient allocations: bursts of 5-40 MiB held for 3-150 s (log-uniform), arriving every
+    20-300 s on average (a Poisson process), freed again: buffers, a compaction."""
+    gen = np.random.default_rng(rng.randrange(1 << 30))
+    mean_gap_s = rng.uniform(20, 300)
+    out = np.zeros(el.size)
+    at = gen.exponential(mean_gap_s)
+    while at < el[-1]:
+        held_s = math.exp(gen.uniform(math.log(3), math.log(150)))
+        out[(el >= at) & (el < at + held_s)] += gen.uniform(5, 40) * MIB
+        at += held_s + gen.exponential(mean_gap_s)
+    return out
+
+
+def bursty_flat(rng: random.Random, hours: float = 1.0, interval_s: float = 1.0) -> Trace:
+    """Bursts of allocations freed within seconds to minutes on a flat floor: not a leak."""
+    ts = _grid(rng, hours, interval_s)
+    el = ts - ts[0]
+    rss = _base(rng) + _bursts(rng, el) + _noise(rng, ts.size, rng.uniform(0.2, 1.0))
+    return Trace("bursty_flat", ts, rss, False, 0.0)
+
+
+def bursty_leak(rng: random.Random, hours: float = 1.0, interval_s: float = 1.0) -> Trace:
+    """The same bursts on a floor that leaks."""
+    ts = _grid(rng, hours, interval_s)
+    el = ts - ts[0]
+    rate = rng.uniform(2 * THRESHOLD_MIB_PER_H, 80)
+    rss = (_base(rng) + rate * MIB * el / 3600 + _bursts(rng, el)
+           + _noise(rng, ts.size, rng.uniform(0.2, 1.0)))
+    return Trace("bursty_leak", ts, rss, True, rate)
+
+
 def day_coarse_leak(rng: random.Random) -> Trace:
     """24 h at a 30-120 s interval, slow leak under a daily-ish cycle and GC noise."""
     ts = _grid(rng, 24.0, rng.choice([30.0, 60.0, 120.0]))
@@ -280,6 +312,8 @@ SHAPES: list[Callable[[random.Random], Trace]] = [
     cycle_leak,
     sawtooth_warmup_leak,
     two_sided_spikes,
+    bursty_flat,
+    bursty_leak,
 ]
 
 

@@ -68,3 +68,54 @@ def test_level1_repush_keeps_u_and_faults_shape_the_stream() -> None:
     assert [f["data"]["u"] for f in deep.frames] == [1, 3, 3]  # skipped u=2, then duplicated
     assert feed.fault_reset()
     assert deep.frames[-1]["type"] == "snapshot" and deep.frames[-1]["data"]["u"] == 1
+
+
+def _apply(book: dict[str, dict[str, str]], frame: dict[str, Any]) -> None:
+    """A client's local book: a snapshot replaces it, a delta updates it (size "0" deletes)."""
+    if frame["type"] == "snapshot":
+        book["b"], book["a"] = {}, {}
+    for side in ("b", "a"):
+        for price, size in frame["data"][side]:
+            if size == "0":
+                book[side].pop(price, None)
+            else:
+                book[side][price] = size
+
+
+def test_snapshots_follow_the_view_they_are_rendered_from() -> None:
+    """Snapshots are rendered once per pushed view: never a stale one after the view moved."""
+    feed, market = make_feed()
+    level1 = feed.topics["orderbook.1.BTCUSDT"]
+    conn = Recorder()
+    feed.subscribe(level1, conn)  # type: ignore[arg-type]
+    feed.publish(level1, now=level1.last_push + 3.1)  # re-push of the same view
+    best_bid = market.book.bids.best()
+    assert best_bid is not None
+    market.book.set_synthetic(best_bid + 1, 7, is_bid=True)
+    feed.publish(level1, now=level1.last_push + 0.01)  # changed: pushed at once
+    feed.publish(level1, now=level1.last_push + 3.1)  # and re-pushed as changed
+    bids = [f["data"]["b"] for f in conn.frames]
+    assert bids[0] == bids[1] != bids[2] == bids[3]
+    assert bids[2] == [[market.inst.price_str(best_bid + 1), "0.007"]]
+    assert [f["data"]["u"] for f in conn.frames] == [1, 1, 2, 2]
+
+    deep = feed.topics["orderbook.50.BTCUSDT"]
+    early = Recorder()
+    feed.subscribe(deep, early)  # type: ignore[arg-type]
+    rng = random.Random(7)
+    for step in range(30):  # the book moves; a late subscriber's snapshot must match
+        bid = market.book.bids.best()
+        assert bid is not None
+        market.book.set_synthetic(bid - rng.randint(0, 5), rng.randint(1, 50), is_bid=True)
+        feed.publish(deep, now=10.0 + step)
+        if step == 10:
+            feed.fault_crossed()
+    late = Recorder()
+    feed.subscribe(deep, late)  # type: ignore[arg-type]
+    seen_early: dict[str, dict[str, str]] = {}
+    seen_late: dict[str, dict[str, str]] = {}
+    for frame in early.frames:
+        _apply(seen_early, frame)
+    for frame in late.frames:
+        _apply(seen_late, frame)
+    assert len(early.frames) > 10 and seen_late == seen_early

@@ -280,3 +280,39 @@ def test_amend_down_keeps_queue_position_amend_up_loses_it(exchange: Exchange) -
     assert queue() == [(first, 2), (second, 3)]
     exchange.amend(first, lots=5, price_ticks=None)
     assert queue() == [(second, 3), (first, 5)]
+
+
+def test_a_stop_fires_on_the_print_through_its_trigger_not_at_the_next_tick(
+        exchange: Exchange) -> None:
+    """A buy stop a few ticks above the last price fires as soon as a trade prints through the
+    trigger (Bybit triggers on the last price as it moves), even if the price is back below
+    before the next market tick: no step() runs in this test."""
+    from bot.sim.conditional import ConditionalOrders
+    from bot.sim.orders import Status
+
+    events = Events(exchange)
+    stops = ConditionalOrders(exchange)
+    market = exchange.markets[(Category.LINEAR, "BTCUSDT")]
+    last = market.last_trade_ticks
+    inst = market.inst
+    trigger = inst.price_str(last + 3)
+    stop = stops.create({"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                         "orderType": "Market", "qty": "0.001", "triggerPrice": trigger,
+                         "triggerDirection": 1})
+    assert stop.status is Status.UNTRIGGERED
+    exchange.flush()
+    assert stop.order_id in {o.order_id for o in stops.all_waiting([inst])}
+    # A taker lifts the offer through the trigger, then one sells back below it: no tick.
+    for is_buy in (True, False):
+        book_side = market.book.asks if is_buy else market.book.bids
+        levels = 0
+        while (market.last_trade_ticks <= last + 3) if is_buy else (
+                market.last_trade_ticks > last):
+            exchange.taker_trade(market, is_buy=is_buy, lots=max(1, book_side.top(1)[0][1]),
+                                 now=exchange.clock.now_ms())
+            levels += 1
+            assert levels < 500
+        exchange.flush()
+    assert not stops.all_waiting([inst])
+    statuses = [o["orderStatus"] for o in events.of("order") if o["orderId"] == stop.order_id]
+    assert "Triggered" in statuses and statuses[-1] == "Filled", statuses
