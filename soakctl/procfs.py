@@ -22,8 +22,12 @@ reads can have changed either (CPU time, threads, VMS and RSS growth, open fds a
 all move only in the process's own context), so the last reading, fd count and I/O are answered
 again. The one thing that moves without the process running is RSS *shrinking* (the kernel
 reclaims or swaps its pages): every ``FULL_EVERY`` samples every member is read in full, so such
-a drop shows up within that many samples. A tree's sleeping workers, the common case, then cost
-one ``pread`` of three numbers each instead of three reads (``benchmarks/bench_sampler.py``).
+a drop shows up within that many samples. USS, read every few samples, is reused the same way
+while the member has neither run nor changed RSS, and read afresh at least every
+``USS_REUSE + 1`` readings: a private page can also appear without the process running (a page
+it shared with a process that exited or copied it is its own now). A tree's sleeping workers,
+the common case, then cost one ``pread`` of three numbers each instead of three reads and a
+page-table walk (``benchmarks/bench_sampler.py``).
 
 On Windows (the psutil path) ``rss_bytes`` is the working set, ``vms_bytes`` the pagefile-backed
 commit, ``num_fds`` the handle count and ``uss_bytes`` the *private bytes*
@@ -46,6 +50,8 @@ from soakctl.platform import LINUX, WINDOWS
 
 #: every how many samples every member is read in full, idle or not (module docstring)
 FULL_EVERY = 10
+#: how many USS readings in a row an idle member may be answered from its last one (module doc)
+USS_REUSE = 5
 _KINDS = (0, 1, 2, 3, 4)  # stat, io, fd directory, children, schedstat
 
 #: how long one machine-wide parent map serves ``children()`` calls: a tree walk asks for the
@@ -102,12 +108,14 @@ class LinuxProcReader:
 
     def __init__(self) -> None:
         # pid -> [stat fd, io fd, fd-directory fd, children fd, schedstat fd, bit mask of those
-        # used since the sweep]; -1 marks a descriptor that is not open.
+        # used since the sweep, bit mask of those open]; -1 marks a descriptor that is not open.
         self._slots: dict[int, list[int]] = {}
         # Idle members (module docstring): pid -> [schedstat, reading, fds, io] of the last full
         # reading; the pids answered from it in the current sample.
         self._last: dict[int, list[Any]] = {}
         self._idle: set[int] = set()
+        # pid -> [schedstat, rss, uss, times reused] at the last smaps_rollup reading
+        self._uss: dict[int, list[Any]] = {}
         self.full_every = FULL_EVERY
         self._round = 0
         self._open = 0
@@ -131,7 +139,7 @@ class LinuxProcReader:
     def _slot(self, pid: int, kind: int) -> list[int]:
         slot = self._slots.get(pid)
         if slot is None:
-            slot = self._slots[pid] = [-1, -1, -1, -1, -1, 0]
+            slot = self._slots[pid] = [-1, -1, -1, -1, -1, 0, 0]
         slot[5] |= 1 << kind
         return slot
 
@@ -159,6 +167,7 @@ class LinuxProcReader:
             os.close(fd)
             return None
         slot[kind] = fd
+        slot[6] |= 1 << kind
         self._open += 1
         return data
 
@@ -166,6 +175,7 @@ class LinuxProcReader:
         fd = slot[kind]
         if fd >= 0:
             slot[kind] = -1
+            slot[6] &= ~(1 << kind)
             self._open -= 1
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -175,16 +185,18 @@ class LinuxProcReader:
         tree, a zombie whose io and fd files are no longer read)."""
         empty = []
         for pid, slot in self._slots.items():
-            used = slot[5]
-            for kind in _KINDS:
-                if not used & (1 << kind):
-                    self._close(slot, kind)
+            stale = slot[6] & ~slot[5]  # open but not used: one test per member, usually 0
+            if stale:
+                for kind in _KINDS:
+                    if stale & (1 << kind):
+                        self._close(slot, kind)
             slot[5] = 0
-            if max(slot[:5]) < 0:
+            if not slot[6]:
                 empty.append(pid)
         for pid in empty:
             del self._slots[pid]
             self._last.pop(pid, None)
+            self._uss.pop(pid, None)
         self._idle.clear()
         self._round += 1
 
@@ -194,6 +206,7 @@ class LinuxProcReader:
                 self._close(slot, kind)
         self._slots.clear()
         self._last.clear()
+        self._uss.clear()
         for fd in self._sys.values():
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -313,6 +326,7 @@ class LinuxProcReader:
         if self._open < self._budget:
             try:
                 slot[2] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+                slot[6] |= 1 << 2
                 self._open += 1
             except OSError:
                 pass
@@ -335,6 +349,26 @@ class LinuxProcReader:
             entry[3] = io
         return io
 
+    def fds_io_totals(self, pids: list[int]) -> tuple[int, int, int]:
+        """(open fds, read bytes, written bytes) summed over ``pids``, the members just read:
+        an idle member's come from its last reading without a call per value."""
+        idle, last = self._idle, self._last
+        fds_total = io_read = io_write = 0
+        for pid in pids:
+            fds = io = None
+            if pid in idle:
+                _, _, fds, io = last[pid]
+            if fds is None:
+                fds = self.num_fds(pid)
+            if io is None:
+                io = self.io_bytes(pid)
+            if fds is not None:
+                fds_total += fds
+            if io is not None:
+                io_read += io[0]
+                io_write += io[1]
+        return fds_total, io_read, io_write
+
     def _io_bytes(self, pid: int) -> tuple[int, int] | None:
         data = self._cached(pid, 1, "io")
         if not data:
@@ -347,14 +381,28 @@ class LinuxProcReader:
             return None
 
     def uss_bytes(self, pid: int) -> int | None:
-        """Private memory (``Private_*`` of ``smaps_rollup``, as psutil's USS)."""
+        """Private memory (``Private_*`` of ``smaps_rollup``, as psutil's USS).
+
+        ``smaps_rollup`` walks the process's page tables (~0.1 ms a process, the costliest
+        read here): a member that has not run and whose RSS has not moved since its last USS
+        reading gets that value again, for at most ``USS_REUSE`` readings in a row.
+        """
+        last = self._last.get(pid)
+        memo = self._uss.get(pid)
+        if (memo is not None and last is not None and memo[0] == last[0]
+                and memo[1] == last[1].rss_bytes and memo[3] < USS_REUSE):
+            memo[3] += 1
+            return memo[2]  # type: ignore[no-any-return]
         data = _read_small(f"/proc/{pid}/smaps_rollup")
         if not data:
+            self._uss.pop(pid, None)
             return _psutil_uss(pid)
         total = 0
         for line in data.split(b"\n"):
             if line.startswith(b"Private_"):
                 total += int(line.split()[1]) * 1024
+        if last is not None:
+            self._uss[pid] = [last[0], last[1].rss_bytes, total, 0]
         return total
 
     def sys_cpu_times(self) -> tuple[float, float]:
@@ -471,6 +519,18 @@ class PsutilProcReader:
             return io.read_bytes, io.write_bytes
         except (psutil.Error, OSError):
             return None
+
+    def fds_io_totals(self, pids: list[int]) -> tuple[int, int, int]:
+        """(open fds or handles, read bytes, written bytes) summed over ``pids``."""
+        fds_total = io_read = io_write = 0
+        for pid in pids:
+            fds, io = self.num_fds(pid), self.io_bytes(pid)
+            if fds is not None:
+                fds_total += fds
+            if io is not None:
+                io_read += io[0]
+                io_write += io[1]
+        return fds_total, io_read, io_write
 
     def uss_bytes(self, pid: int) -> int | None:
         if not WINDOWS:

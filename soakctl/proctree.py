@@ -23,6 +23,10 @@ class ProcReader(Protocol):
 
     def io_bytes(self, pid: int) -> tuple[int, int] | None: ...
 
+    def fds_io_totals(self, pids: list[int]) -> tuple[int, int, int]:
+        """(open fds, read bytes, written bytes) summed over ``pids``."""
+        ...
+
     def uss_bytes(self, pid: int) -> int | None: ...
 
     def sys_cpu_times(self) -> tuple[float, float]:

@@ -118,6 +118,7 @@ class SoakRun:
         self._services: list[tuple[Service, ProcessHandle]] = []
         self._target: ProcessHandle | None = None
         self._target_tree: ProcessTree | None = None
+        self._trees_cache: dict[str, ProcessTree] | None = None
         self._restart_at: float | None = None
         self._restarts = 0
         self._unexpected_exit = False
@@ -337,7 +338,7 @@ class SoakRun:
             for info in self.sup.poll():
                 self._on_exit(info)
             if waker is not None:
-                waker.watch(h.pid for h in self.sup.handles if h.alive)
+                waker.watch([h.pid for h in self.sup.handles if h.alive])
             now = self.clock.monotonic()
             if self._ended is not None or self._stop.is_set():
                 break
@@ -370,6 +371,15 @@ class SoakRun:
         if self._stop.is_set() and self._ended is None:
             self._ended = self._stop_reason or ExitReason.INTERRUPTED
 
+    def _trees(self) -> dict[str, ProcessTree]:
+        """Every supervised tree by name (the target's tree object survives its restarts)."""
+        assert self._target_tree is not None
+        cached = self._trees_cache
+        if cached is None or cached["target"] is not self._target_tree:
+            cached = self._trees_cache = {"target": self._target_tree} | {
+                h.name: h.tree for _, h in self._services}
+        return cached
+
     def _on_write_failed(self, exc: WriteFailed) -> None:
         """A run file could not be written (disk full, size limit, read-only): stop the run the
         normal way; what was written stays valid and run.json says why (exit_reason
@@ -386,8 +396,7 @@ class SoakRun:
     def _take_sample(self, sampler: ProcessTreeSampler) -> None:
         assert self._target_tree is not None
         try:
-            self.sup.adopt_orphans({"target": self._target_tree} | {
-                h.name: h.tree for _, h in self._services}, "target")
+            self.sup.adopt_orphans(self._trees(), "target")
             sample = sampler.sample()
             self.sup.guard_members(self._target_tree)
         except Exception as exc:  # one bad sample must never end a 24 h run

@@ -58,24 +58,16 @@ class ProcessTreeSampler:
         cpu: dict[tuple[int, float], float] = {}
         prev_cpu = self._prev_cpu
         cpu_delta = 0.0
-        num_fds = io_read = io_write = rss = vms = threads = 0
-        count_fds, read_io = reader.num_fds, reader.io_bytes
+        rss = vms = threads = 0
         for r in live:
-            pid = r.pid
-            key = (pid, r.start)
+            key = (r.pid, r.start)
             cpu_s = r.cpu_s
             cpu[key] = cpu_s
             cpu_delta += cpu_s - prev_cpu.get(key, 0.0)
             rss += r.rss_bytes
             vms += r.vms_bytes
             threads += r.num_threads
-            fds = count_fds(pid)
-            if fds is not None:
-                num_fds += fds
-            io = read_io(pid)
-            if io is not None:
-                io_read += io[0]
-                io_write += io[1]
+        num_fds, io_read, io_write = reader.fds_io_totals([r.pid for r in live])
         wall = now_mono - self._prev_mono if self._prev_mono is not None else 0.0
         cpu_percent = 100.0 * cpu_delta / wall if wall > 0 else 0.0
         self._prev_cpu = cpu

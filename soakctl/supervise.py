@@ -202,14 +202,17 @@ class Supervisor:
     def poll(self) -> list[ExitInfo]:
         """Reap every exited child; return the exits of supervised roots."""
         exits: list[ExitInfo] = []
-        by_pid = {h.pid: h for h in self.handles if h.alive}
         if plat.WINDOWS:  # pragma: no cover - Windows only
-            for handle in by_pid.values():
+            for handle in [h for h in self.handles if h.alive]:
                 code = handle.popen.poll()
                 if code is not None:
                     exits.append(self._exited(handle, code))
             return exits
-        for pid, code in plat.reap_any():
+        reaped = plat.reap_any()
+        if not reaped:
+            return exits  # the common case, every tick: nothing exited
+        by_pid = {h.pid: h for h in self.handles if h.alive}
+        for pid, code in reaped:
             owner = by_pid.get(pid)
             if owner is not None:
                 owner.popen.returncode = code  # we reaped it; keep Popen consistent

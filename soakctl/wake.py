@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-from collections.abc import Iterable
 
 
 class ExitWaker:
@@ -38,11 +37,12 @@ class ExitWaker:
             return None
         return cls()
 
-    def watch(self, pids: Iterable[int]) -> None:
+    def watch(self, pids: list[int]) -> None:
         """Watch exactly ``pids`` (the supervised roots alive now); cheap when unchanged."""
-        wanted = set(pids)
-        if wanted == self._pidfds.keys():
+        known = self._pidfds
+        if len(pids) == len(known) and all(pid in known for pid in pids):
             return
+        wanted = set(pids)
         for pid in list(self._pidfds):
             if pid not in wanted:
                 self._forget(pid)

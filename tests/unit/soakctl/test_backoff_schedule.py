@@ -70,6 +70,9 @@ class SlowReader:
     def io_bytes(self, pid: int) -> tuple[int, int] | None:
         return self._real.io_bytes(pid)
 
+    def fds_io_totals(self, pids: list[int]) -> tuple[int, int, int]:
+        return self._real.fds_io_totals(pids)
+
     def uss_bytes(self, pid: int) -> int | None:
         return None
 

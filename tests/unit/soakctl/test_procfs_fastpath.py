@@ -229,7 +229,10 @@ def test_idle_members_are_answered_from_their_last_reading_and_re_read_once_they
 
         idle = settle()
         fds_before = reader.num_fds(proc.pid)
-        assert fds_before is not None
+        uss_before = reader.uss_bytes(proc.pid)
+        assert fds_before is not None and uss_before is not None
+        assert reader.uss_bytes(proc.pid) == uss_before  # idle: the same value, not re-read
+        assert reader._uss[proc.pid][3] == 1
         reader.sweep()
         proc.stdin.write("go\n")
         proc.stdin.flush()
@@ -238,6 +241,8 @@ def test_idle_members_are_answered_from_their_last_reading_and_re_read_once_they
         assert grown is not idle and grown is not None
         assert grown.rss_bytes >= idle.rss_bytes + (6 << 20)  # type: ignore[attr-defined]
         assert reader.num_fds(proc.pid) == fds_before + 1
+        uss_after = reader.uss_bytes(proc.pid)  # it ran: read afresh
+        assert uss_after is not None and uss_after >= uss_before + (6 << 20)
         reader.sweep()
 
         idle = settle()
