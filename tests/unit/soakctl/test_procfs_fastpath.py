@@ -196,6 +196,7 @@ def test_new_children_are_found_by_probing_the_new_pids_only() -> None:
 GROWER = r"""
 import sys
 keep = []
+print("ready", flush=True)  # start-up (imports, their files) is over: fds stay put from here
 for line in sys.stdin:
     keep.append(bytearray(8 << 20))
     keep.append(open(__file__ if False else "/dev/null"))
@@ -210,6 +211,7 @@ def test_idle_members_are_answered_from_their_last_reading_and_re_read_once_they
     proc = subprocess.Popen([sys.executable, "-c", GROWER], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True, start_new_session=True)
     assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
     reader = LinuxProcReader()
     reader.full_every = 1000  # no full round during the test unless it says so
     try:
