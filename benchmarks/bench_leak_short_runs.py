@@ -26,6 +26,7 @@ import argparse
 import collections
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -64,35 +65,36 @@ def main() -> int:
     args = ap.parse_args()
     n = args.draws
     alarms = total = 0
+
+    def judge(label: str, traces: Callable[[], tuple[np.ndarray, np.ndarray]]) -> None:
+        nonlocal alarms, total
+        c = collections.Counter[str]()
+        for _ in range(n):
+            t, y = traces()
+            c[detect_leak("rss_bytes", t, y, THRESHOLD).status] += 1
+        print(line(label, c, n))
+        alarms, total = alarms + c["leak"], total + n
+
+    def pair(tr: tracegen.Trace) -> tuple[np.ndarray, np.ndarray]:
+        return tr.ts, tr.rss
+
     print("start-up curves:")
     for minutes in (*tracegen.STARTUP_MINUTES, 30.0, 45.0):
         rng = random.Random(args.seed + int(minutes))
-        c = collections.Counter[str]()
-        for _ in range(n):
-            tr = tracegen.startup_curve(rng, minutes)
-            c[detect_leak("rss_bytes", tr.ts, tr.rss, THRESHOLD).status] += 1
-        print(line(f"{minutes:g} min", c, n))
-        alarms, total = alarms + c["leak"], total + n
+        judge(f"{minutes:g} min",
+              lambda rng=rng, minutes=minutes: pair(tracegen.startup_curve(rng, minutes)))
     print("spiky sawtooth, fewer than three cycles:")
     for cycles in (1.0, 1.4, 2.0, 2.6, 2.95):
         rng = random.Random(args.seed + 10_000 + int(cycles * 100))
-        c = collections.Counter()
-        for _ in range(n):
-            tr = tracegen.spiky_sawtooth(rng, cycles)
-            c[detect_leak("rss_bytes", tr.ts, tr.rss, THRESHOLD).status] += 1
-        print(line(f"{cycles:g} cycles", c, n))
-        alarms, total = alarms + c["leak"], total + n
+        judge(f"{cycles:g} cycles",
+              lambda rng=rng, cycles=cycles: pair(tracegen.spiky_sawtooth(rng, cycles)))
     print("random walks (no drift):")
     for minutes in (16, 20, 25, 30, 40, 60):
         for warm in (False, True):
             gen = np.random.default_rng(args.seed + 20_000 + minutes + 1000 * warm)
-            c = collections.Counter()
-            for _ in range(n):
-                t, y = random_walk(gen, minutes, warm)
-                c[detect_leak("rss_bytes", t, y, THRESHOLD).status] += 1
             label = f"{minutes} min" + (", start-up jump" if warm else "")
-            print(line(label, c, n))
-            alarms, total = alarms + c["leak"], total + n
+            judge(label,
+                  lambda gen=gen, minutes=minutes, warm=warm: random_walk(gen, minutes, warm))
     print(f"false alarms overall: {alarms}/{total} ({100 * alarms / total:.1f} %)")
     return 0
 

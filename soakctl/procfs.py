@@ -42,6 +42,7 @@ import contextlib
 import os
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import psutil
@@ -292,15 +293,21 @@ class LinuxProcReader:
                 kids.extend(map(int, data.split()))
         return kids
 
-    def num_fds(self, pid: int) -> int | None:
+    def _remembered(self, pid: int, index: int, fresh: Callable[[int], Any]) -> Any:
+        """An idle member's fd count (``index`` 2) or I/O (3) from its last reading; otherwise
+        read afresh and remembered with that reading."""
         if pid in self._idle:
-            last = self._last[pid]
-            if last[2] is not None:
-                return last[2]  # type: ignore[no-any-return]
-        count = self._num_fds(pid)
+            value = self._last[pid][index]
+            if value is not None:
+                return value
+        value = fresh(pid)
         entry = self._last.get(pid)
         if entry is not None:
-            entry[2] = count
+            entry[index] = value
+        return value
+
+    def num_fds(self, pid: int) -> int | None:
+        count: int | None = self._remembered(pid, 2, self._num_fds)
         return count
 
     def _num_fds(self, pid: int) -> int | None:
@@ -339,35 +346,21 @@ class LinuxProcReader:
         return data.rsplit(b" ", 1)[-1] if data else None
 
     def io_bytes(self, pid: int) -> tuple[int, int] | None:
-        if pid in self._idle:
-            last = self._last[pid]
-            if last[3] is not None:
-                return last[3]  # type: ignore[no-any-return]
-        io = self._io_bytes(pid)
-        entry = self._last.get(pid)
-        if entry is not None:
-            entry[3] = io
+        io: tuple[int, int] | None = self._remembered(pid, 3, self._io_bytes)
         return io
 
     def fds_io_totals(self, pids: list[int]) -> tuple[int, int, int]:
         """(open fds, read bytes, written bytes) summed over ``pids``, the members just read:
         an idle member's come from its last reading without a call per value."""
         idle, last = self._idle, self._last
-        fds_total = io_read = io_write = 0
+        pairs = []
         for pid in pids:
             fds = io = None
             if pid in idle:
                 _, _, fds, io = last[pid]
-            if fds is None:
-                fds = self.num_fds(pid)
-            if io is None:
-                io = self.io_bytes(pid)
-            if fds is not None:
-                fds_total += fds
-            if io is not None:
-                io_read += io[0]
-                io_write += io[1]
-        return fds_total, io_read, io_write
+            pairs.append((self.num_fds(pid) if fds is None else fds,
+                          self.io_bytes(pid) if io is None else io))
+        return _sum_fds_io(pairs)
 
     def _io_bytes(self, pid: int) -> tuple[int, int] | None:
         data = self._cached(pid, 1, "io")
@@ -522,15 +515,7 @@ class PsutilProcReader:
 
     def fds_io_totals(self, pids: list[int]) -> tuple[int, int, int]:
         """(open fds or handles, read bytes, written bytes) summed over ``pids``."""
-        fds_total = io_read = io_write = 0
-        for pid in pids:
-            fds, io = self.num_fds(pid), self.io_bytes(pid)
-            if fds is not None:
-                fds_total += fds
-            if io is not None:
-                io_read += io[0]
-                io_write += io[1]
-        return fds_total, io_read, io_write
+        return _sum_fds_io([(self.num_fds(pid), self.io_bytes(pid)) for pid in pids])
 
     def uss_bytes(self, pid: int) -> int | None:
         if not WINDOWS:
@@ -549,6 +534,18 @@ class PsutilProcReader:
 
     def sys_mem_available(self) -> int:
         return int(psutil.virtual_memory().available)
+
+
+def _sum_fds_io(pairs: list[tuple[int | None, tuple[int, int] | None]]) -> tuple[int, int, int]:
+    """(fds, read bytes, written bytes) totals of per-process readings; None counts as nothing."""
+    fds_total = io_read = io_write = 0
+    for fds, io in pairs:
+        if fds is not None:
+            fds_total += fds
+        if io is not None:
+            io_read += io[0]
+            io_write += io[1]
+    return fds_total, io_read, io_write
 
 
 def _psutil_cpu_times() -> tuple[float, float]:
