@@ -18,7 +18,6 @@ Usage: python benchmarks/bench_sim_klines.py [--runs N] [--requests R] [--second
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -30,6 +29,7 @@ from pathlib import Path
 import psutil
 import requests
 
+from bot.sim import harness
 from bot.sim.clock import FakeClock, SystemClock
 from bot.sim.config import SimConfig
 from bot.sim.endpoints_market import MarketData, register
@@ -74,30 +74,8 @@ def wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def start_sim(tmp: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    ready = tmp / "ready.json"
-    proc = subprocess.Popen(
-        [
-            str(BIN / "mmbot"),
-            "sim",
-            "--port",
-            "0",
-            "--ready-file",
-            str(ready),
-            "--credentials-dir",
-            str(tmp / "creds"),
-            "--log-level",
-            "warning",
-            "--no-rate-limits",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while not ready.exists():
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise SystemExit("simulator did not start")
-        time.sleep(0.05)
-    return proc, json.loads(ready.read_text())
+    sim = harness.start_sim(tmp, "--log-level", "warning", "--no-rate-limits", log=False)
+    return sim.proc, sim.urls
 
 
 def round_trips(base: str, interval: str, count: int) -> float:

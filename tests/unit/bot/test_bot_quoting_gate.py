@@ -12,19 +12,10 @@ from bot.clock import FakeClock
 from bot.common.secrets import Credentials, Secret
 from bot.config import BotConfig
 from bot.domain import BookUpdate
-from bot.instrument import Instrument
 from bot.ledger import Ledger
 from bot.runner import Bot
 from bot.strategy import Action, Cancel, Create, LiveQuote, QuoteDecider, Side
-
-BTC = Instrument(
-    symbol="BTCUSDT",
-    tick_size=Decimal("0.1"),
-    qty_step=Decimal("0.001"),
-    min_qty=Decimal("0.001"),
-    max_qty=Decimal(100),
-    min_notional=Decimal(5),
-)
+from tests.unit.bot.conftest import BTC
 
 
 class FakeOrders:

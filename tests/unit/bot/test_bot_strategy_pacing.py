@@ -6,17 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.config import RiskConfig, StrategyConfig
-from bot.instrument import Instrument
 from bot.strategy import Amend, Create, LiveQuote, QuoteDecider, Side
+from tests.unit.bot.conftest import BTC
 
-BTC = Instrument(
-    symbol="BTCUSDT",
-    tick_size=Decimal("0.1"),
-    qty_step=Decimal("0.001"),
-    min_qty=Decimal("0.001"),
-    max_qty=Decimal(100),
-    min_notional=Decimal(5),
-)
 QTY = Decimal("0.001")
 
 

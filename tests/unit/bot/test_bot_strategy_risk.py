@@ -6,18 +6,10 @@ from decimal import Decimal
 
 from bot.clock import FakeClock
 from bot.config import RiskConfig, StrategyConfig
-from bot.instrument import Instrument
 from bot.risk import RefusalReason, RiskManager
 from bot.strategy import Amend, Cancel, Create, LiveQuote, Quote, Side, desired_quotes, plan
+from tests.unit.bot.conftest import BTC
 
-BTC = Instrument(
-    symbol="BTCUSDT",
-    tick_size=Decimal("0.1"),
-    qty_step=Decimal("0.001"),
-    min_qty=Decimal("0.001"),
-    max_qty=Decimal(100),
-    min_notional=Decimal(5),
-)
 STRAT = StrategyConfig(levels=2, order_qty=Decimal("0.001"), skew_ticks_at_limit=2)
 RISK = RiskConfig(max_position=Decimal("0.004"))
 BID, ASK = 950000, 950001  # 95000.0 / 95000.1
