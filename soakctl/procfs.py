@@ -27,7 +27,10 @@ while the member has neither run nor changed RSS, and read afresh at least every
 ``USS_REUSE + 1`` readings: a private page can also appear without the process running (a page
 it shared with a process that exited or copied it is its own now). A tree's sleeping workers,
 the common case, then cost one ``pread`` of three numbers each instead of three reads and a
-page-table walk (``benchmarks/bench_sampler.py``).
+page-table walk (``benchmarks/bench_sampler.py``). When no member at all has run and no process
+was created, :meth:`LinuxProcReader.still` says so after one tight loop of those reads, and the
+tree and the sampler answer their whole last sample again (a quiet tick touches little code:
+at 1 Hz each wake-up finds the caches cold, so code not run is the cheapest).
 
 On Windows (the psutil path) ``rss_bytes`` is the working set, ``vms_bytes`` the pagefile-backed
 commit, ``num_fds`` the handle count and ``uss_bytes`` the *private bytes*
@@ -42,7 +45,7 @@ import contextlib
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NamedTuple
 
 import psutil
@@ -115,6 +118,7 @@ class LinuxProcReader:
         # reading; the pids answered from it in the current sample.
         self._last: dict[int, list[Any]] = {}
         self._idle: set[int] = set()
+        self._ran = -1  # the member whose run made the last still() say False
         # pid -> [schedstat, rss, uss, times reused] at the last smaps_rollup reading
         self._uss: dict[int, list[Any]] = {}
         self.full_every = FULL_EVERY
@@ -239,9 +243,45 @@ class LinuxProcReader:
         else:
             sched = self._cached(pid, 4, "schedstat")
         reading = self._parse_stat(pid, self._cached(pid, 0, "stat"))
-        if reading is not None and sched and slot[4] >= 0:
+        if reading is None:
+            self._forget(pid)  # gone: its other descriptors too, now (a quiet sample to come
+            return None  # skips the sweep, see still())
+        if sched and slot[4] >= 0:
             self._last[pid] = [sched, reading, None, None]
         return reading
+
+    def _forget(self, pid: int) -> None:
+        slot = self._slots.pop(pid, None)
+        if slot is not None:
+            for kind in _KINDS:
+                self._close(slot, kind)
+        self._last.pop(pid, None)
+        self._uss.pop(pid, None)
+
+    def still(self, pids: Collection[int]) -> bool:
+        """True when none of ``pids`` has run since its last reading and this is not a full
+        round: the whole last sample holds (readings, fd counts, I/O; module docstring), and
+        this call ends the sample in place of :meth:`sweep`, whose descriptors it keeps.
+
+        One ``pread`` per member in one tight loop, and no reading of anyone when the member
+        that ran last time (a tree's one busy worker) has run again: it is checked first.
+        False sends the caller to :meth:`read` of every member, as before.
+        """
+        if not self._round % self.full_every:
+            return False
+        last, slots, pread = self._last, self._slots, os.pread
+        try:
+            ran = self._ran
+            if ran in pids and pread(slots[ran][4], 256, 0) != last[ran][0]:
+                return False
+            for pid in pids:
+                if pread(slots[pid][4], 256, 0) != last[pid][0]:
+                    self._ran = pid
+                    return False
+        except (KeyError, OSError):  # never read in full, gone, or not kept open
+            return False
+        self._round += 1
+        return True
 
     def read_uncached(self, pid: int) -> ProcReading | None:
         """A reading without keeping a descriptor (probing pids that are likely not ours)."""

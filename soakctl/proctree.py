@@ -39,6 +39,9 @@ class ProcReader(Protocol):
         """Changes whenever a process is created on the machine; None if unknown."""
         ...
 
+    # Optional, found with getattr: ``still(pids) -> bool``, True when no member has run since
+    # its last reading (the last readings all hold; soakctl.procfs.LinuxProcReader.still).
+
 
 class ProcessTree:
     def __init__(self, reader: ProcReader, root_pid: int | None = None) -> None:
@@ -50,6 +53,10 @@ class ProcessTree:
         self._marker: bytes | None = None
         self.probe_limit: int | None = None  # max new pids to probe; None: the tree's size
         self.version = 0  # changes whenever the membership does
+        # The last refresh's readings, answered again while the reader says nothing ran (None:
+        # walk next time).
+        self._readings: list[ProcReading] | None = None
+        self._still = getattr(reader, "still", None)
 
     def set_root(self, pid: int) -> None:
         """A new incarnation of the supervised process (after a restart); members persist."""
@@ -59,11 +66,13 @@ class ProcessTree:
             self._members[pid] = reading.start
             self.root_session = reading.session
             self.version += 1
+        self._readings = None
 
     def adopt(self, pid: int) -> None:
         """Count an orphan reparented to the supervisor as a member of this tree."""
         self._adopted.add(pid)
         self._marker = None
+        self._readings = None
 
     def start_of(self, pid: int) -> float | None:
         return self._members.get(pid)
@@ -75,6 +84,10 @@ class ProcessTree:
     def refresh(self) -> list[ProcReading]:
         """Walk the tree and return a fresh reading of every member, zombies included.
 
+        When no process was created and the reader says no member has run since the last
+        refresh (``still``, see soakctl.procfs), that refresh's list is returned again, the
+        same object.
+
         Children are listed only when a process was created somewhere since the last walk
         (the spawn marker moved): otherwise membership can only shrink, and reading the known
         members is enough. When the marker is the last pid the machine created (Linux), the
@@ -84,6 +97,10 @@ class ProcessTree:
         """
         read = self._reader.read
         marker = self._reader.spawn_marker()
+        last = self._readings
+        if (last is not None and marker is not None and marker == self._marker
+                and self._still is not None and self._still(self._members)):
+            return last
         walk = marker is None or marker != self._marker
         frontier = list(self._members)
         frontier.extend(self._adopted)
@@ -112,7 +129,8 @@ class ProcessTree:
         self._members = members
         self._marker = marker
         self._adopted &= seen.keys()
-        return list(seen.values())
+        readings = self._readings = list(seen.values())
+        return readings
 
     def _probe_new_pids(self, old: bytes | None, new: bytes | None, frontier: list[int]) -> bool:
         """Add to ``frontier`` the processes created since ``old`` whose parent is a member.

@@ -334,10 +334,12 @@ class SoakRun:
         waker = self._waker
         tick_s = TICK_S if waker is None else IDLE_TICK_S
         k = 0
+        watched = -1  # the supervisor's generation of roots the waker watches
         while True:
             for info in self.sup.poll():
                 self._on_exit(info)
-            if waker is not None:
+            if waker is not None and watched != self.sup.generation:
+                watched = self.sup.generation  # a root started or exited: watch the live ones
                 waker.watch([h.pid for h in self.sup.handles if h.alive])
             now = self.clock.monotonic()
             if self._ended is not None or self._stop.is_set():

@@ -138,6 +138,7 @@ class Supervisor:
         self.guard = Guard()
         self.jobs = winjob.job_set()
         self.handles: list[ProcessHandle] = []
+        self.generation = 0  # changes whenever a supervised root starts or exits
         self.logs: dict[str, RotatingLogFile] = {}
         self.zombies_reaped = 0
         self._guarded: set[tuple[int, float]] = set()
@@ -187,6 +188,7 @@ class Supervisor:
         # restarts all day does not grow soakctl.
         self.handles = [h for h in self.handles if h.name != name or h.alive]
         self.handles.append(handle)
+        self.generation += 1
         self._emit(Event.START, name, pid=popen.pid, argv=argv, attempt=attempt,
                    create_time=_create_time(popen.pid))
         return handle
@@ -226,6 +228,7 @@ class Supervisor:
 
     def _exited(self, handle: ProcessHandle, code: int) -> ExitInfo:
         handle.returncode = code
+        self.generation += 1
         runtime = self._clock.monotonic() - handle.started_mono
         info = ExitInfo(handle, code, runtime, expected=handle.stopping)
         self._emit(Event.EXIT, handle.name, pid=handle.pid, returncode=code,

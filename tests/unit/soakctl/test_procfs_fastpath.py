@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not isinstance(default_reader(), LinuxProcReader
                                 reason="Linux procfs only")
 
 # A parent that, on each line on stdin, forks a sleeping child ("fork"), a grandchild through
-# a short-lived child ("nest") or starts 3 threads ("threads").
+# a short-lived child ("nest"), starts 3 threads ("threads") or grows by 8 MiB ("grow").
 PARENT = r"""
 import os, signal, sys, threading, time
 if "--reap" in sys.argv:
@@ -37,6 +37,8 @@ for line in sys.stdin:
     elif cmd == "threads":
         for _ in range(3):
             threading.Thread(target=time.sleep, args=(120,), daemon=True).start()
+    elif cmd == "grow":
+        grown = [*globals().get("grown", []), bytearray(8 << 20)]
     print("ok", flush=True)
 """
 
@@ -255,3 +257,65 @@ def test_idle_members_are_answered_from_their_last_reading_and_re_read_once_they
     finally:
         reader.close()
         _end(proc)
+
+
+def test_a_quiet_tree_is_answered_whole_until_a_member_runs_forks_or_leaves() -> None:
+    """When no member has run and no process was created, the tree hands back its last readings
+    (the same list) and the sample its last totals with no CPU used; a member that runs, a fork
+    and a departure are each seen on the next sample, and a full round re-reads everyone."""
+    proc = _spawn("--reap")
+    reader = LinuxProcReader()
+    reader.full_every = 1000  # no full round unless the test says so
+    try:
+        tree = ProcessTree(reader, proc.pid)
+        tree.set_root(proc.pid)
+        sampler = ProcessTreeSampler(reader, tree, disk_path="/tmp")
+        for _ in range(2):
+            _tell(proc, "fork")
+        got, want = _wait_members(tree, proc.pid, 3)
+        assert got == want
+
+        def quiet_pair() -> tuple[dict[str, object], dict[str, object]]:
+            """Two samples in a row between which nothing in the tree ran."""
+            deadline = time.monotonic() + 20
+            while True:
+                first = sampler.sample()
+                readings = tree._readings
+                second = sampler.sample()
+                if tree._readings is readings:
+                    return dict(first), dict(second)
+                assert time.monotonic() < deadline, "the tree never went quiet"
+                time.sleep(0.05)
+
+        first, second = quiet_pair()
+        assert second["cpu_percent"] == 0.0
+        for key in ("num_procs", "rss_bytes", "vms_bytes", "num_threads", "num_fds",
+                    "io_read_bytes", "io_write_bytes", "zombies"):
+            assert second[key] == first[key], key
+        assert first["num_procs"] == 3
+
+        _tell(proc, "grow")  # the root runs (no process created): read afresh, not remembered
+        assert sampler.sample()["rss_bytes"] >= first["rss_bytes"] + (6 << 20)  # type: ignore[operator]
+
+        quiet_pair()
+        _tell(proc, "fork")  # a new process: the tree looks for it
+        deadline = time.monotonic() + 20
+        while sampler.sample()["num_procs"] != 4:
+            assert time.monotonic() < deadline, "the new child was never found"
+            time.sleep(0.05)
+
+        quiet_pair()
+        psutil.Process(proc.pid).children()[0].kill()  # a departure
+        deadline = time.monotonic() + 20
+        while sampler.sample()["num_procs"] != 3:
+            assert time.monotonic() < deadline, "the killed child never left"
+            time.sleep(0.05)
+
+        quiet_pair()
+        last = tree._readings
+        reader.full_every = 1  # every round is a full one: nobody is answered from memory
+        tree.refresh()
+        assert tree._readings is not last
+    finally:
+        _end(proc)
+        reader.close()
