@@ -16,21 +16,25 @@ recycled pid is read afresh (the tree's start-time check then tells it apart). D
 used between two :meth:`LinuxProcReader.sweep` calls (the sampler calls it once per sample) are
 closed, and at most a quarter of the open-files limit (4,096 at most) is ever cached.
 
-Idle members cost one cheap read. ``/proc/PID/schedstat`` (run time in ns, wait time, number of
-times scheduled) changes whenever the process has run; while it has not, nothing this module
-reads can have changed either (CPU time, threads, VMS and RSS growth, open fds and I/O counters
-all move only in the process's own context), so the last reading, fd count and I/O are answered
-again. The one thing that moves without the process running is RSS *shrinking* (the kernel
-reclaims or swaps its pages): every ``FULL_EVERY`` samples every member is read in full, so such
-a drop shows up within that many samples. USS, read every few samples, is reused the same way
-while the member has neither run nor changed RSS, and read afresh at least every
-``USS_REUSE + 1`` readings: a private page can also appear without the process running (a page
-it shared with a process that exited or copied it is its own now). A tree's sleeping workers,
-the common case, then cost one ``pread`` of three numbers each instead of three reads and a
+Idle members cost one cheap call. The process's CPU clock (``clock_gettime`` on the clock id
+``clock_getcpuclockid(3)`` gives for a pid: nanoseconds run by all of its threads, no file to
+open or render) changes whenever any of its threads has run; while it has not, nothing this
+module reads can have changed either (CPU time, threads, VMS and RSS growth, open fds and I/O
+counters all move only in the process's own context), so the last reading, fd count and I/O are
+answered again. (``/proc/PID/schedstat`` would not do: it counts the main thread only, and a
+process whose main thread waits on its workers would look idle while they allocate.) A pid
+reused by another process reads a different clock, so it is read afresh and the tree's
+start-time check tells it apart. The one thing that moves without the process running is RSS
+*shrinking* (the kernel reclaims or swaps its pages): every ``FULL_EVERY`` samples every member
+is read in full, so such a drop shows up within that many samples. USS, read every few samples,
+is reused the same way while the member has neither run nor changed RSS, and read afresh at
+least every ``USS_REUSE + 1`` readings: a private page can also appear without the process
+running (a page it shared with a process that exited or copied it is its own now). A tree's
+sleeping workers, the common case, then cost one clock read each instead of three reads and a
 page-table walk (``benchmarks/bench_sampler.py``). When no member at all has run and no process
-was created, :meth:`LinuxProcReader.still` says so after one tight loop of those reads, and the
-tree and the sampler answer their whole last sample again (a quiet tick touches little code:
-at 1 Hz each wake-up finds the caches cold, so code not run is the cheapest).
+was created, :meth:`LinuxProcReader.still` says so after one tight loop of those clock reads,
+and the tree and the sampler answer their whole last sample again (a quiet tick touches little
+code: at 1 Hz each wake-up finds the caches cold, so code not run is the cheapest).
 
 On Windows (the psutil path) ``rss_bytes`` is the working set, ``vms_bytes`` the pagefile-backed
 commit, ``num_fds`` the handle count and ``uss_bytes`` the *private bytes*
@@ -56,7 +60,8 @@ from soakctl.platform import LINUX, WINDOWS
 FULL_EVERY = 10
 #: how many USS readings in a row an idle member may be answered from its last one (module doc)
 USS_REUSE = 5
-_KINDS = (0, 1, 2, 3, 4)  # stat, io, fd directory, children, schedstat
+_KINDS = (0, 1, 2, 3)  # stat, io, fd directory, children
+_USED, _OPEN = 4, 5  # a slot's bit masks of its descriptors used since the sweep, and open
 
 #: how long one machine-wide parent map serves ``children()`` calls: a tree walk asks for the
 #: children of every member within a few ms, and each fresh map is a scan of every process.
@@ -79,6 +84,16 @@ class ProcReading(NamedTuple):
 
 
 _new_reading = tuple.__new__
+_clock_ns = time.clock_gettime_ns
+
+
+def _cpu_clock_ns(pid: int) -> int | None:
+    """Nanoseconds run by all threads of ``pid`` (its process CPU clock; the clock id is the one
+    glibc's ``clock_getcpuclockid`` makes, a stable kernel ABI); None once it is reaped."""
+    try:
+        return _clock_ns(((~pid) << 3) | 2)  # CPUCLOCK_SCHED of the whole thread group
+    except OSError:
+        return None
 
 
 def _read_small(path: str) -> bytes | None:
@@ -111,15 +126,15 @@ class LinuxProcReader:
     """Readings straight from procfs (one ``pread`` of ``stat`` per process, see module doc)."""
 
     def __init__(self) -> None:
-        # pid -> [stat fd, io fd, fd-directory fd, children fd, schedstat fd, bit mask of those
-        # used since the sweep, bit mask of those open]; -1 marks a descriptor that is not open.
+        # pid -> [stat fd, io fd, fd-directory fd, children fd, bit mask of those used since the
+        # sweep, bit mask of those open]; -1 marks a descriptor that is not open.
         self._slots: dict[int, list[int]] = {}
-        # Idle members (module docstring): pid -> [schedstat, reading, fds, io] of the last full
-        # reading; the pids answered from it in the current sample.
+        # Idle members (module docstring): pid -> [CPU clock ns, reading, fds, io] of the last
+        # full reading; the pids answered from it in the current sample.
         self._last: dict[int, list[Any]] = {}
         self._idle: set[int] = set()
         self._ran = -1  # the member whose run made the last still() say False
-        # pid -> [schedstat, rss, uss, times reused] at the last smaps_rollup reading
+        # pid -> [CPU clock ns, rss, uss, times reused] at the last smaps_rollup reading
         self._uss: dict[int, list[Any]] = {}
         self.full_every = FULL_EVERY
         self._round = 0
@@ -144,8 +159,8 @@ class LinuxProcReader:
     def _slot(self, pid: int, kind: int) -> list[int]:
         slot = self._slots.get(pid)
         if slot is None:
-            slot = self._slots[pid] = [-1, -1, -1, -1, -1, 0, 0]
-        slot[5] |= 1 << kind
+            slot = self._slots[pid] = [-1, -1, -1, -1, 0, 0]
+        slot[_USED] |= 1 << kind
         return slot
 
     def _cached(self, pid: int, kind: int, name: str, empty_ok: bool = False) -> bytes | None:
@@ -172,7 +187,7 @@ class LinuxProcReader:
             os.close(fd)
             return None
         slot[kind] = fd
-        slot[6] |= 1 << kind
+        slot[_OPEN] |= 1 << kind
         self._open += 1
         return data
 
@@ -180,7 +195,7 @@ class LinuxProcReader:
         fd = slot[kind]
         if fd >= 0:
             slot[kind] = -1
-            slot[6] &= ~(1 << kind)
+            slot[_OPEN] &= ~(1 << kind)
             self._open -= 1
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -190,13 +205,13 @@ class LinuxProcReader:
         tree, a zombie whose io and fd files are no longer read)."""
         empty = []
         for pid, slot in self._slots.items():
-            stale = slot[6] & ~slot[5]  # open but not used: one test per member, usually 0
+            stale = slot[_OPEN] & ~slot[_USED]  # open but unused: one test a member, usually 0
             if stale:
                 for kind in _KINDS:
                     if stale & (1 << kind):
                         self._close(slot, kind)
-            slot[5] = 0
-            if not slot[6]:
+            slot[_USED] = 0
+            if not slot[_OPEN]:
                 empty.append(pid)
         for pid in empty:
             del self._slots[pid]
@@ -222,32 +237,24 @@ class LinuxProcReader:
             self.close()
 
     def read(self, pid: int) -> ProcReading | None:
-        """The process's reading; the last one again if it has not run since (its
-        ``schedstat`` is unchanged) and this is not a full round (module docstring)."""
-        slot = self._slot(pid, 4)
-        sched: bytes | None = None
-        if slot[4] >= 0:  # the kept descriptor: still the process the last reading came from
-            try:
-                sched = os.pread(slot[4], 256, 0)
-            except OSError:
-                sched = None
-            if not sched:
-                self._close(slot, 4)  # gone: a reopened path may name another process
+        """The process's reading; the last one again if it has not run since (its CPU clock
+        has not moved) and this is not a full round (module docstring)."""
+        ran = _cpu_clock_ns(pid)  # before the stat: a run in between shows next time
         last = self._last.pop(pid, None)
-        if sched is not None:
-            if last is not None and sched == last[0] and self._round % self.full_every:
-                self._last[pid] = last
-                self._idle.add(pid)
-                slot[5] |= 0b111  # keep the stat, io and fd-directory descriptors open
-                return last[1]  # type: ignore[no-any-return]
-        else:
-            sched = self._cached(pid, 4, "schedstat")
+        if (ran is not None and last is not None and ran == last[0]
+                and self._round % self.full_every):
+            self._last[pid] = last
+            self._idle.add(pid)
+            slot = self._slots.get(pid)
+            if slot is not None:
+                slot[_USED] |= 0b111  # keep the stat, io and fd-directory descriptors open
+            return last[1]  # type: ignore[no-any-return]
         reading = self._parse_stat(pid, self._cached(pid, 0, "stat"))
         if reading is None:
             self._forget(pid)  # gone: its other descriptors too, now (a quiet sample to come
             return None  # skips the sweep, see still())
-        if sched and slot[4] >= 0:
-            self._last[pid] = [sched, reading, None, None]
+        if ran is not None:
+            self._last[pid] = [ran, reading, None, None]
         return reading
 
     def _forget(self, pid: int) -> None:
@@ -263,22 +270,22 @@ class LinuxProcReader:
         round: the whole last sample holds (readings, fd counts, I/O; module docstring), and
         this call ends the sample in place of :meth:`sweep`, whose descriptors it keeps.
 
-        One ``pread`` per member in one tight loop, and no reading of anyone when the member
+        One clock read per member in one tight loop, and none of the others when the member
         that ran last time (a tree's one busy worker) has run again: it is checked first.
         False sends the caller to :meth:`read` of every member, as before.
         """
         if not self._round % self.full_every:
             return False
-        last, slots, pread = self._last, self._slots, os.pread
+        last, clock = self._last, _clock_ns
         try:
             ran = self._ran
-            if ran in pids and pread(slots[ran][4], 256, 0) != last[ran][0]:
+            if ran in pids and clock(((~ran) << 3) | 2) != last[ran][0]:
                 return False
             for pid in pids:
-                if pread(slots[pid][4], 256, 0) != last[pid][0]:
+                if clock(((~pid) << 3) | 2) != last[pid][0]:
                     self._ran = pid
                     return False
-        except (KeyError, OSError):  # never read in full, gone, or not kept open
+        except (KeyError, OSError):  # never read in full, or gone
             return False
         self._round += 1
         return True
@@ -373,7 +380,7 @@ class LinuxProcReader:
         if self._open < self._budget:
             try:
                 slot[2] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-                slot[6] |= 1 << 2
+                slot[_OPEN] |= 1 << 2
                 self._open += 1
             except OSError:
                 pass

@@ -137,9 +137,9 @@ def test_cached_descriptors_follow_the_tree_and_are_released() -> None:
         sample = sampler.sample()
         assert sample["num_procs"] == 5
         cached = _open_fds() - before
-        # stat, io, fd directory, children and schedstat per member at most, plus the three
+        # stat, io, fd directory and children per member at most, plus the three
         # machine-wide files (loadavg, stat, meminfo)
-        assert 5 <= cached <= 5 * 5 + 3
+        assert 5 <= cached <= 5 * 4 + 3
         # CPU time is read afresh from a cached descriptor (pread at offset 0).
         _tell(proc, "threads")
         first = {r.pid: r.cpu_s for r in tree.refresh()}
@@ -207,7 +207,7 @@ for line in sys.stdin:
 
 
 def test_idle_members_are_answered_from_their_last_reading_and_re_read_once_they_run() -> None:
-    """A member whose schedstat did not move has not run: its stat, fd count and io cannot have
+    """A member whose CPU clock did not move has not run: its stat, fd count and io cannot have
     changed, and the reader answers from the last reading without re-reading them. A member that
     ran is read in full at once, and every ``full_every`` samples everyone is."""
     proc = subprocess.Popen([sys.executable, "-c", GROWER], stdin=subprocess.PIPE,
@@ -316,6 +316,55 @@ def test_a_quiet_tree_is_answered_whole_until_a_member_runs_forks_or_leaves() ->
         reader.full_every = 1  # every round is a full one: nobody is answered from memory
         tree.refresh()
         assert tree._readings is not last
+    finally:
+        _end(proc)
+        reader.close()
+
+
+# A process whose main thread only waits for its worker; the worker grows by 8 MiB a line.
+WAITING_MAIN = r"""
+import sys, threading
+keep = []
+def work():
+    print("ready", flush=True)
+    for line in sys.stdin:
+        keep.append(bytearray(8 << 20))
+        print("ok", flush=True)
+worker = threading.Thread(target=work)
+worker.start()
+worker.join()
+"""
+
+
+def test_a_member_whose_main_thread_waits_is_read_afresh_when_a_worker_thread_ran() -> None:
+    """Whether a member ran counts every thread (its process CPU clock), not the main thread's
+    /proc/PID/schedstat: a worker that allocates while the main thread waits is seen at once."""
+    proc = subprocess.Popen([sys.executable, "-c", WAITING_MAIN], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    reader = LinuxProcReader()
+    reader.full_every = 1000  # no full round: only the run check can bring a fresh reading
+    try:
+        tree = ProcessTree(reader, proc.pid)
+        tree.set_root(proc.pid)
+        sampler = ProcessTreeSampler(reader, tree, disk_path="/tmp")
+        for _ in range(3):
+            deadline = time.monotonic() + 20
+            while True:  # settle: two samples in a row with nothing run in between
+                before = sampler.sample()
+                readings = tree._readings
+                sampler.sample()
+                if tree._readings is readings:
+                    break
+                assert time.monotonic() < deadline, "the process never went quiet"
+                time.sleep(0.05)
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline().strip() == "ok"
+            after = sampler.sample()
+            assert after["rss_bytes"] >= before["rss_bytes"] + (6 << 20)
+            assert after["num_threads"] == 2
     finally:
         _end(proc)
         reader.close()
