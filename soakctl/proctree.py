@@ -74,6 +74,11 @@ class ProcessTree:
         self._marker = None
         self._readings = None
 
+    @property
+    def marker(self) -> bytes | None:
+        """The reader's spawn marker as the last refresh read it (None before one)."""
+        return self._marker
+
     def start_of(self, pid: int) -> float | None:
         return self._members.get(pid)
 

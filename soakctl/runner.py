@@ -398,8 +398,10 @@ class SoakRun:
     def _take_sample(self, sampler: ProcessTreeSampler) -> None:
         assert self._target_tree is not None
         try:
-            self.sup.adopt_orphans(self._trees(), "target")
             sample = sampler.sample()
+            # Orphans given to soakctl since the last look join their tree for the next sample;
+            # the refresh just read the spawn marker that says whether to look.
+            self.sup.adopt_orphans(self._trees(), "target", self._target_tree.marker)
             self.sup.guard_members(self._target_tree)
         except Exception as exc:  # one bad sample must never end a 24 h run
             logger.exception("sample failed")

@@ -241,11 +241,14 @@ class Supervisor:
                 return handle.name
         return "soakctl"
 
-    def adopt_orphans(self, trees: dict[str, ProcessTree], target: str) -> None:
+    def adopt_orphans(self, trees: dict[str, ProcessTree], target: str,
+                      marker: bytes | None = None) -> None:
         """Give children of soakctl that no tree knows to the tree they came from.
 
         An orphan is reparented to us (the subreaper) only after its parent died; it belongs to
         the tree whose session it is in, else (a daemon that called setsid) to the target.
+        ``marker``: the reader's spawn marker, read just now (by a tree's refresh); None: read
+        it here.
         """
         for name, tree in trees.items():  # Windows: the job is the tree, orphans included
             job_pids = self.jobs.pids(name)  # [] where there are no job objects
@@ -256,7 +259,8 @@ class Supervisor:
                         tree.adopt(pid)
         if not self.subreaper:
             return
-        marker = self._reader.spawn_marker()
+        if marker is None:
+            marker = self._reader.spawn_marker()
         if marker is not None and marker == self._adopt_marker:
             return  # no process was created since the last look: no unknown orphan either
         self._adopt_marker = marker
