@@ -92,7 +92,7 @@ def _cpu_clock_ns(pid: int) -> int | None:
     glibc's ``clock_getcpuclockid`` makes, a stable kernel ABI); None once it is reaped."""
     try:
         return _clock_ns(((~pid) << 3) | 2)  # CPUCLOCK_SCHED of the whole thread group
-    except OSError:
+    except (OSError, OverflowError):  # reaped, or no such pid at all (beyond pid_max)
         return None
 
 
@@ -285,7 +285,7 @@ class LinuxProcReader:
                 if clock(((~pid) << 3) | 2) != last[pid][0]:
                     self._ran = pid
                     return False
-        except (KeyError, OSError):  # never read in full, or gone
+        except (KeyError, OSError, OverflowError):  # never read in full, or gone
             return False
         self._round += 1
         return True

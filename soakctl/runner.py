@@ -128,8 +128,9 @@ class SoakRun:
         self._liveness: LivenessMonitor | None = None
         self._live: LiveEvaluator | None = None
         self._diagnose: Diagnoser | None = None
-        # Sleep in one poll() on the roots' pidfds (soakctl.wake); None: poll every TICK_S.
-        self._waker = ExitWaker.create() if isinstance(self.clock, SystemClock) else None
+        # The loop sleeps in one poll() on the roots' pidfds (soakctl.wake); None: it polls
+        # every TICK_S. Made where the loop starts, closed where it ends.
+        self._waker: ExitWaker | None = None
         self._backoff = ExponentialBackoff(
             base_s=target.backoff.base_s, max_s=target.backoff.max_s,
             jitter=target.backoff.jitter, reset_after_s=target.backoff.reset_after_s,
@@ -329,18 +330,25 @@ class SoakRun:
             restarts=lambda: self._restarts,
             metrics=scraper.latest if scraper is not None else None,
         )
+        waker = self._waker = (
+            ExitWaker.create() if isinstance(self.clock, SystemClock) else None)
+        try:
+            if waker is not None:
+                waker.catch_child_exits()  # reap only after a SIGCHLD (main thread only)
+            self._loop_until_done(sampler, waker)
+        finally:
+            self._waker = None
+            if waker is not None:
+                waker.close()
+
+    def _loop_until_done(self, sampler: ProcessTreeSampler, waker: ExitWaker | None) -> None:
         t0 = self.clock.monotonic()
         deadline = t0 + self.duration_s
-        waker = self._waker
         tick_s = TICK_S if waker is None else IDLE_TICK_S
         k = 0
         watched = -1  # the supervisor's generation of roots the waker watches
         while True:
-            for info in self.sup.poll():
-                self._on_exit(info)
-            if waker is not None and watched != self.sup.generation:
-                watched = self.sup.generation  # a root started or exited: watch the live ones
-                waker.watch([h.pid for h in self.sup.handles if h.alive])
+            watched = self._reap(waker, watched)
             now = self.clock.monotonic()
             if self._ended is not None or self._stop.is_set():
                 break
@@ -372,6 +380,17 @@ class SoakRun:
                 self.clock.wait(self._stop, wake_at - self.clock.monotonic())
         if self._stop.is_set() and self._ended is None:
             self._ended = self._stop_reason or ExitReason.INTERRUPTED
+
+    def _reap(self, waker: ExitWaker | None, watched: int) -> int:
+        """Reap exited children (only after a SIGCHLD when the waker gets them) and keep the
+        waker on the live roots; returns the supervisor generation now watched."""
+        if waker is None or waker.take_child_exits():
+            for info in self.sup.poll():
+                self._on_exit(info)
+        if waker is not None and watched != self.sup.generation:
+            watched = self.sup.generation  # a root started or exited: watch the live ones
+            waker.watch([h.pid for h in self.sup.handles if h.alive])
+        return watched
 
     def _trees(self) -> dict[str, ProcessTree]:
         """Every supervised tree by name (the target's tree object survives its restarts)."""
@@ -493,9 +512,6 @@ class SoakRun:
         if leftovers:
             self._emit(Event.KILL, "soakctl", pids=leftovers)
         self.sup.close()
-        waker, self._waker = self._waker, None
-        if waker is not None:
-            waker.close()
 
     def _on_exit_late(self, info: ExitInfo) -> None:
         if info.handle is self._target and not info.expected:

@@ -74,3 +74,48 @@ def test_watching_a_pid_that_is_gone_is_harmless() -> None:
         assert time.monotonic() - t0 >= 0.15
     finally:
         waker.close()
+
+
+def test_a_child_exit_wakes_the_waker_once_sigchld_is_routed_to_it_and_only_then_says_reap(
+) -> None:
+    """An unwatched child (an adopted orphan, say) exiting ends the wait through SIGCHLD, and
+    take_child_exits() says reap after it but not after a quiet timeout; close() gives SIGCHLD
+    and the wake-up fd back."""
+    import signal
+
+    before = signal.getsignal(signal.SIGCHLD)
+    fd_before = signal.set_wakeup_fd(-1)  # read it (and put it back)
+    signal.set_wakeup_fd(fd_before)
+    waker = _waker()
+    try:
+        assert waker.catch_child_exits()
+        assert waker.take_child_exits()  # a child may have exited before: reap once
+        assert not waker.take_child_exits()
+        waker.wait(0.2)  # nothing happened
+        assert not waker.take_child_exits()
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
+        try:
+            t0 = time.monotonic()
+            waker.wait(60)  # the child is not watched: only its SIGCHLD can end this early
+            assert time.monotonic() - t0 < 30
+            assert waker.take_child_exits()
+            assert not waker.take_child_exits()
+        finally:
+            child.wait(timeout=30)
+    finally:
+        waker.close()
+    assert signal.getsignal(signal.SIGCHLD) == before
+    assert signal.set_wakeup_fd(fd_before) == fd_before  # nothing routed to the closed pipe
+
+
+def test_outside_the_main_thread_sigchld_is_not_routed_and_the_loop_always_reaps() -> None:
+    waker = _waker()
+    result: list[bool] = []
+    try:
+        thread = threading.Thread(target=lambda: result.extend(
+            [waker.catch_child_exits(), waker.take_child_exits(), waker.take_child_exits()]))
+        thread.start()
+        thread.join(timeout=30)
+        assert result == [False, True, True]
+    finally:
+        waker.close()
