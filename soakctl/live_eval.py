@@ -184,6 +184,12 @@ class LiveEvaluator:
 
     def __post_init__(self) -> None:
         self._trackers = [_Tracker(c, _monotone(c)) for c in monotone_criteria(self.criteria)]
+        # What each tracker reads from a sample: (tracker, key, whether under "metrics"), worked
+        # out once (add() runs every sample, on cold caches at 1 Hz).
+        self._feeds = [
+            (tr, name[8:], True) if name.startswith("metrics.") else (tr, name, False)
+            for tr in self._trackers if (name := tr.crit.series) != "unexpected_exit"]
+        self._feeds_metrics = any(in_metrics for _, _, in_metrics in self._feeds)
         # One schedule for the estimate and the abort rule: the earlier start, the shorter step.
         self._step_s = min(self.every_s, ESTIMATE_EVERY_S)
         self._next_s = min(self.after_s, ESTIMATE_AFTER_S)
@@ -193,13 +199,12 @@ class LiveEvaluator:
         if isinstance(ts, int | float) and isinstance(rss, int | float):
             if self._t0 is None:
                 self._t0 = float(ts)
-            self._cols.add(float(ts), float(rss), float(sample.get("restarts") or 0))
-        metrics = sample.get("metrics") or {}
-        for tr in self._trackers:
-            name = tr.crit.series
-            if name == "unexpected_exit":
-                continue
-            raw = metrics.get(name[8:]) if name.startswith("metrics.") else sample.get(name)
+            self._cols.add(ts, rss, sample.get("restarts") or 0)  # array("d") makes them floats
+        if not self._feeds:
+            return
+        metrics = (sample.get("metrics") or {}) if self._feeds_metrics else {}
+        for tr, key, in_metrics in self._feeds:
+            raw = metrics.get(key) if in_metrics else sample.get(key)
             if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
                 tr.update(float(raw))
 
