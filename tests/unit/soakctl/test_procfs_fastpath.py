@@ -11,6 +11,7 @@ import time
 import psutil
 import pytest
 
+from soakctl.contracts import Sample
 from soakctl.procfs import LinuxProcReader, default_reader
 from soakctl.proctree import ProcessTree
 from soakctl.sample import ProcessTreeSampler
@@ -86,6 +87,27 @@ def _wait_members(tree: ProcessTree, root: int, count: int) -> tuple[set[int], s
     return got, want
 
 
+def _sampled(reader: LinuxProcReader, pid: int) -> tuple[ProcessTree, ProcessTreeSampler]:
+    """A tree rooted at ``pid`` and a sampler of it."""
+    tree = ProcessTree(reader, pid)
+    tree.set_root(pid)
+    return tree, ProcessTreeSampler(reader, tree, disk_path="/tmp")
+
+
+def _quiet_pair(tree: ProcessTree, sampler: ProcessTreeSampler) -> tuple[Sample, Sample]:
+    """Two samples in a row between which nothing in the tree ran (the tree handed back the
+    same readings), retried until the tree is quiet."""
+    deadline = time.monotonic() + 20
+    while True:
+        first = sampler.sample()
+        readings = tree._readings
+        second = sampler.sample()
+        if tree._readings is readings:
+            return first, second
+        assert time.monotonic() < deadline, "the tree never went quiet"
+        time.sleep(0.05)
+
+
 def test_readings_match_psutil_and_the_tree_follows_forks_not_threads() -> None:
     proc = _spawn()
     reader = LinuxProcReader()
@@ -127,9 +149,7 @@ def test_cached_descriptors_follow_the_tree_and_are_released() -> None:
     reader = LinuxProcReader()
     before = _open_fds()
     try:
-        tree = ProcessTree(reader, proc.pid)
-        tree.set_root(proc.pid)
-        sampler = ProcessTreeSampler(reader, tree, disk_path="/tmp")
+        tree, sampler = _sampled(reader, proc.pid)
         for _ in range(4):
             _tell(proc, "fork")
         got, want = _wait_members(tree, proc.pid, 5)
@@ -267,27 +287,13 @@ def test_a_quiet_tree_is_answered_whole_until_a_member_runs_forks_or_leaves() ->
     reader = LinuxProcReader()
     reader.full_every = 1000  # no full round unless the test says so
     try:
-        tree = ProcessTree(reader, proc.pid)
-        tree.set_root(proc.pid)
-        sampler = ProcessTreeSampler(reader, tree, disk_path="/tmp")
+        tree, sampler = _sampled(reader, proc.pid)
         for _ in range(2):
             _tell(proc, "fork")
         got, want = _wait_members(tree, proc.pid, 3)
         assert got == want
 
-        def quiet_pair() -> tuple[dict[str, object], dict[str, object]]:
-            """Two samples in a row between which nothing in the tree ran."""
-            deadline = time.monotonic() + 20
-            while True:
-                first = sampler.sample()
-                readings = tree._readings
-                second = sampler.sample()
-                if tree._readings is readings:
-                    return dict(first), dict(second)
-                assert time.monotonic() < deadline, "the tree never went quiet"
-                time.sleep(0.05)
-
-        first, second = quiet_pair()
+        first, second = _quiet_pair(tree, sampler)
         assert second["cpu_percent"] == 0.0
         for key in ("num_procs", "rss_bytes", "vms_bytes", "num_threads", "num_fds",
                     "io_read_bytes", "io_write_bytes", "zombies"):
@@ -295,23 +301,23 @@ def test_a_quiet_tree_is_answered_whole_until_a_member_runs_forks_or_leaves() ->
         assert first["num_procs"] == 3
 
         _tell(proc, "grow")  # the root runs (no process created): read afresh, not remembered
-        assert sampler.sample()["rss_bytes"] >= first["rss_bytes"] + (6 << 20)  # type: ignore[operator]
+        assert sampler.sample()["rss_bytes"] >= first["rss_bytes"] + (6 << 20)
 
-        quiet_pair()
+        _quiet_pair(tree, sampler)
         _tell(proc, "fork")  # a new process: the tree looks for it
         deadline = time.monotonic() + 20
         while sampler.sample()["num_procs"] != 4:
             assert time.monotonic() < deadline, "the new child was never found"
             time.sleep(0.05)
 
-        quiet_pair()
+        _quiet_pair(tree, sampler)
         psutil.Process(proc.pid).children()[0].kill()  # a departure
         deadline = time.monotonic() + 20
         while sampler.sample()["num_procs"] != 3:
             assert time.monotonic() < deadline, "the killed child never left"
             time.sleep(0.05)
 
-        quiet_pair()
+        _quiet_pair(tree, sampler)
         last = tree._readings
         reader.full_every = 1  # every round is a full one: nobody is answered from memory
         tree.refresh()
@@ -346,19 +352,9 @@ def test_a_member_whose_main_thread_waits_is_read_afresh_when_a_worker_thread_ra
     reader = LinuxProcReader()
     reader.full_every = 1000  # no full round: only the run check can bring a fresh reading
     try:
-        tree = ProcessTree(reader, proc.pid)
-        tree.set_root(proc.pid)
-        sampler = ProcessTreeSampler(reader, tree, disk_path="/tmp")
+        tree, sampler = _sampled(reader, proc.pid)
         for _ in range(3):
-            deadline = time.monotonic() + 20
-            while True:  # settle: two samples in a row with nothing run in between
-                before = sampler.sample()
-                readings = tree._readings
-                sampler.sample()
-                if tree._readings is readings:
-                    break
-                assert time.monotonic() < deadline, "the process never went quiet"
-                time.sleep(0.05)
+            before, _ = _quiet_pair(tree, sampler)
             proc.stdin.write("go\n")
             proc.stdin.flush()
             assert proc.stdout.readline().strip() == "ok"
