@@ -87,10 +87,15 @@ def _wait_members(tree: ProcessTree, root: int, count: int) -> tuple[set[int], s
     return got, want
 
 
-def _sampled(reader: LinuxProcReader, pid: int) -> tuple[ProcessTree, ProcessTreeSampler]:
-    """A tree rooted at ``pid`` and a sampler of it."""
-    tree = ProcessTree(reader, pid)
-    tree.set_root(pid)
+def _sampled(reader: LinuxProcReader, proc: subprocess.Popen[str],
+             forks: int = 0) -> tuple[ProcessTree, ProcessTreeSampler]:
+    """A tree rooted at ``proc`` (told to fork ``forks`` children, all found) and a sampler."""
+    tree = ProcessTree(reader, proc.pid)
+    tree.set_root(proc.pid)
+    for _ in range(forks):
+        _tell(proc, "fork")
+    got, want = _wait_members(tree, proc.pid, forks + 1)
+    assert got == want
     return tree, ProcessTreeSampler(reader, tree, disk_path="/tmp")
 
 
@@ -149,11 +154,7 @@ def test_cached_descriptors_follow_the_tree_and_are_released() -> None:
     reader = LinuxProcReader()
     before = _open_fds()
     try:
-        tree, sampler = _sampled(reader, proc.pid)
-        for _ in range(4):
-            _tell(proc, "fork")
-        got, want = _wait_members(tree, proc.pid, 5)
-        assert got == want
+        tree, sampler = _sampled(reader, proc, forks=4)
         sample = sampler.sample()
         assert sample["num_procs"] == 5
         cached = _open_fds() - before
@@ -287,11 +288,7 @@ def test_a_quiet_tree_is_answered_whole_until_a_member_runs_forks_or_leaves() ->
     reader = LinuxProcReader()
     reader.full_every = 1000  # no full round unless the test says so
     try:
-        tree, sampler = _sampled(reader, proc.pid)
-        for _ in range(2):
-            _tell(proc, "fork")
-        got, want = _wait_members(tree, proc.pid, 3)
-        assert got == want
+        tree, sampler = _sampled(reader, proc, forks=2)
 
         first, second = _quiet_pair(tree, sampler)
         assert second["cpu_percent"] == 0.0
@@ -352,7 +349,7 @@ def test_a_member_whose_main_thread_waits_is_read_afresh_when_a_worker_thread_ra
     reader = LinuxProcReader()
     reader.full_every = 1000  # no full round: only the run check can bring a fresh reading
     try:
-        tree, sampler = _sampled(reader, proc.pid)
+        tree, sampler = _sampled(reader, proc)
         for _ in range(3):
             before, _ = _quiet_pair(tree, sampler)
             proc.stdin.write("go\n")
