@@ -11,17 +11,8 @@ from hypothesis import strategies as st
 
 from bot.book import BookAnomaly, OrderBook
 from bot.domain import BookUpdate
-from bot.instrument import Instrument
 from bot.venues.bybit.schemas import book_update
-
-BTC = Instrument(
-    symbol="BTCUSDT",
-    tick_size=Decimal("0.10"),
-    qty_step=Decimal("0.001"),
-    min_qty=Decimal("0.001"),
-    max_qty=Decimal(100),
-    min_notional=Decimal(5),
-)
+from tests.unit.bot.conftest import BTC
 
 
 def msg(kind: str, u: int, bids: list[list[str]], asks: list[list[str]]) -> BookUpdate:
